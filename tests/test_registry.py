@@ -14,7 +14,7 @@ SEEDS = range(5)
 
 
 def make(env_id, tmp_path, **kwargs):
-    return distil_envs.make(env_id, **env_kwargs(env_id, tmp_path), **kwargs).unwrapped
+    return distil_envs.make(env_id, **env_kwargs(env_id), **kwargs).unwrapped
 
 
 def test_registry_has_every_domain():

@@ -1,0 +1,1 @@
+"""Agents: policies, experts (teachers), losses and the on-policy trainer."""

@@ -1,0 +1,1 @@
+"""Leaderboard: evaluation runs, metrics, the result store and the static page."""

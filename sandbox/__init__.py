@@ -1,0 +1,1 @@
+"""Running untrusted code: backends, limits, a worker pool, test harnesses."""
