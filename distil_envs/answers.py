@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_ANSWER_LINE = re.compile(r"(?im)^\s*(?:\*\*)?(?:final\s+)?answer\s*(?:is)?\s*(?:\*\*)?\s*[:=]\s*(.+?)\s*$")
+_ANSWER_LINE = re.compile(r"(?im)^\s*(?:\*\*)?(?:final\s+)?answer\s*(?:is)?\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?\s*(.+?)\s*$")
 
 
 def extract_boxed(text: str) -> str | None:
