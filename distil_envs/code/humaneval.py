@@ -33,7 +33,7 @@ WRONG_EXAMPLES: dict[str, frozenset[int]] = {
     "HumanEval/148": frozenset({0}),  # bf returns a tuple ("Venus",); the docstring shows the bare string
 }
 
-_EXAMPLE_ARROW = re.compile(r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:➞|==>|=>|->|==|returns|should return)\s*(?P<out>.+?)\s*$")
+_EXAMPLE_ARROW = re.compile(r"^\s*(?:\"\"\"|\'\'\')?\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:➞|==>|=>|->|==|returns|should return)\s*(?P<out>.+?)\s*$")
 _PROBLEMS: list[dict[str, Any]] | None = None
 
 
