@@ -23,12 +23,14 @@ feedback (Gymnasium's `check_env` compares repeated steps).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar, Sequence
 
 from distil_envs.code.extraction import NO_CODE_MESSAGE, extract_code
 from distil_envs.core import FailingTest, Feedback, FeedbackKind, Task
 from distil_envs.env import FeedbackEnv
+from sandbox import run_tests
 from sandbox.types import Limits, TestCase, TestReport, TestResult
 
 # Default limits for one solution's test run: generous for correct code, short
@@ -56,6 +58,8 @@ _STATUS_TEXT = {
     "compile_error": "compile error",
 }
 _EXCEPTION_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b")
+_SOLUTION_LINE = re.compile(r'(File "solution\.py", line )(\d+)')
+SHOW_CAP = 300  # characters of a public test's input / expected value shown
 
 
 def code_fence(code: str) -> str:
@@ -64,6 +68,10 @@ def code_fence(code: str) -> str:
 
 
 def _status_text(result: TestResult, *, hidden: bool) -> str:
+    if result.error.startswith("not run"):
+        return "not run (an earlier test hit the time limit)" if result.status == "timeout" else "not run"
+    if _failed_assert(result):
+        return "wrong answer (assertion failed)"
     text = _STATUS_TEXT.get(result.status, result.status.replace("_", " "))
     if result.status == "runtime_error" and hidden:
         # Only the exception's class: its message may quote the hidden input.
@@ -72,16 +80,77 @@ def _status_text(result: TestResult, *, hidden: bool) -> str:
     return text
 
 
+def _failed_assert(result: TestResult) -> bool:
+    """An assert-style test whose own assertion failed: a wrong answer, not a crash of the solution."""
+    lines = (result.error or "").strip().splitlines()
+    return result.status == "runtime_error" and bool(lines) and lines[-1].startswith("AssertionError")
+
+
+def _truncate(text: str, cap: int = SHOW_CAP) -> str:
+    return text if len(text) <= cap else f"{text[:cap]}... ({len(text) - cap} more chars)"
+
+
+def _show_input(test: TestCase | None, result: TestResult) -> str:
+    """How a public test's input reads: a call for function tests, the assert itself, or stdin."""
+    if test is None:
+        return result.input
+    if test.kind == "function" and isinstance(test.input, (list, tuple)):
+        return _truncate(f"{test.fn_name}({', '.join(repr(a) for a in test.input)})")
+    if test.kind == "assert":
+        lines = [line for line in (test.script or "").splitlines()
+                 if line.strip() and not line.startswith(("import ", "from "))]
+        return _truncate("\n".join(lines))
+    return result.input
+
+
+def function_test(fn_name: str, args: Sequence[Any], expected: Any, *, hidden: bool = False) -> TestCase:
+    """A function-call test. The expected value travels as JSON text, which the harness decodes
+    (LiveCodeBench's convention): a bare string such as "6" would otherwise be read as JSON (6)."""
+    return TestCase(kind="function", input=list(args), expected=json.dumps(expected), fn_name=fn_name, hidden=hidden)
+
+
+def expected_value(test: TestCase) -> Any:
+    """The expected value of a function test (decoded from its JSON text)."""
+    if isinstance(test.expected, str):
+        try:
+            return json.loads(test.expected)
+        except ValueError:
+            return test.expected
+    return test.expected
+
+
+def _show_expected(test: TestCase | None, result: TestResult) -> str:
+    if test is not None and test.kind == "function":
+        return _truncate(repr(expected_value(test)))
+    return result.expected
+
+
+def shift_lines(text: str, offset: int) -> str:
+    """Line numbers in `solution.py` frames as the user wrote them (the env prepended `offset` lines)."""
+    if not offset or not text:
+        return text
+
+    def fix(match: re.Match) -> str:
+        line = int(match.group(2))
+        return f"{match.group(1)}{line - offset if line > offset else line}"
+
+    return _SOLUTION_LINE.sub(fix, text)
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines()) if text else prefix.rstrip()
 
 
-def report_to_feedback(report: TestReport, *, partial: bool = False) -> Feedback:
-    """Judge-style feedback from a test report (full; the env applies the feedback level)."""
+def report_to_feedback(report: TestReport, tests: Sequence[TestCase] = (), *, partial: bool = False,
+                       line_offset: int = 0) -> Feedback:
+    """Judge-style feedback from a test report (full; the env applies the feedback level).
+
+    `tests` are the cases the report judged (for readable inputs); `line_offset` is how
+    many lines the env put before the user's code."""
     total, passed = report.total, report.passed
     if report.compile_error is not None:
-        return Feedback.wrong(f"Compile error:\n{report.compile_error.strip()}", kind=FeedbackKind.COMPILE_ERROR,
-                              accuracy=0.0, trace=report.compile_error)
+        error = shift_lines(report.compile_error.strip(), line_offset)
+        return Feedback.wrong(f"Compile error:\n{error}", kind=FeedbackKind.COMPILE_ERROR, accuracy=0.0, trace=error)
     if total == 0:
         return Feedback.wrong(f"The program could not be tested. {report.message}".strip(),
                               kind=FeedbackKind.RUNTIME_ERROR, accuracy=0.0)
@@ -97,18 +166,21 @@ def report_to_feedback(report: TestReport, *, partial: bool = False) -> Feedback
     public_failures = [r for r in failures if not r.hidden]
     hidden_failures = [r for r in failures if r.hidden]
     for result in public_failures[:MAX_PUBLIC_SHOWN]:
+        test = tests[result.index] if result.index < len(tests) else None
         status = _status_text(result, hidden=False)
+        shown_input, expected = _show_input(test, result), _show_expected(test, result)
+        error = shift_lines((result.error or "").strip(), line_offset)
         lines.append(f"\nTest {public_number[result.index]} failed: {status}")
-        lines.append(f"  input:    {result.input}")
+        lines.append(f"  input:    {shown_input}" if "\n" not in shown_input else f"  input:\n{_indent(shown_input)}")
         if result.status == "wrong_answer":
-            lines.append(f"  expected: {result.expected}")
+            lines.append(f"  expected: {expected}")
             lines.append(f"  got:      {result.got}")
-        elif result.error:
-            lines.append(_indent(result.error.strip()))
-        if result.status == "runtime_error" and trace is None:
-            trace = result.error
-        shown.append(FailingTest(input=result.input, expected=result.expected, got=result.got,
-                                 error=status if result.status == "wrong_answer" else f"{status}: {result.error}".strip(),
+        elif error and not result.error.startswith("not run"):
+            lines.append(_indent(error))
+        if result.status == "runtime_error" and trace is None and not _failed_assert(result):
+            trace = error
+        shown.append(FailingTest(input=shown_input, expected=expected, got=result.got,
+                                 error=status if result.status == "wrong_answer" or not error else f"{status}: {error}",
                                  hidden=False))
     if len(public_failures) > MAX_PUBLIC_SHOWN:
         lines.append(f"\n({len(public_failures) - MAX_PUBLIC_SHOWN} more public tests failed.)")
@@ -121,7 +193,7 @@ def report_to_feedback(report: TestReport, *, partial: bool = False) -> Feedback
     if len(hidden_failures) > MAX_HIDDEN_SHOWN:
         lines.append(f"({len(hidden_failures) - MAX_HIDDEN_SHOWN} more hidden tests failed.)")
     first = public_failures[0] if public_failures else failures[0]
-    kind = _STATUS_KIND.get(first.status, FeedbackKind.FAILED_TEST)
+    kind = FeedbackKind.FAILED_TEST if _failed_assert(first) else _STATUS_KIND.get(first.status, FeedbackKind.FAILED_TEST)
     score = accuracy if partial else 0.0
     return Feedback(kind=kind, message="\n".join(lines), score=score, correct=False, accuracy=accuracy,
                     failing_tests=tuple(shown), trace=trace,
@@ -158,22 +230,20 @@ class CodeEnv(FeedbackEnv):
     def tests(self, task: Task) -> Sequence[TestCase]:
         return task.data["tests"]
 
-    def build_program(self, task: Task, code: str) -> str:
-        """The program to test, from the extracted code (HumanEval prepends its prompt)."""
-        return code
+    def build_program(self, task: Task, code: str) -> tuple[str, int]:
+        """The program to test from the extracted code, and how many lines precede the user's
+        first line in it (HumanEval prepends its prompt), so error line numbers can be mapped back."""
+        return code, 0
 
     # ------------------------------------------------------------------ FeedbackEnv API
     def check(self, task: Task, completion: str) -> Feedback:
         code = extract_code(completion)
         if code is None:
             return Feedback.format_error(NO_CODE_MESSAGE)
-        report = self.run(task, self.build_program(task, code))
-        return report_to_feedback(report, partial=self.reward == "partial")
-
-    def run(self, task: Task, program: str) -> TestReport:
-        from sandbox import run_tests
-
-        return run_tests(program, self.tests(task), self.limits, sandbox=self.sandbox)
+        program, offset = self.build_program(task, code)
+        tests = self.tests(task)
+        report = run_tests(program, tests, self.limits, sandbox=self.sandbox)
+        return report_to_feedback(report, tests, partial=self.reward == "partial", line_offset=offset)
 
     def reference_completion(self, task: Task) -> str:
         return code_fence(task.answer)

@@ -18,7 +18,7 @@ import re
 import zlib
 from typing import Any, ClassVar
 
-from distil_envs.code.base import CodeEnv, code_fence
+from distil_envs.code.base import CodeEnv, code_fence, function_test
 from distil_envs.core import Task
 from distil_envs.datasets import DatasetEnv
 from distil_envs.env import stable_task_id
@@ -158,8 +158,7 @@ def decode_test_cases(value: Any) -> list[dict[str, Any]]:
 def lcb_test(case: dict[str, Any], fn_name: str | None, hidden: bool) -> TestCase:
     if case.get("testtype") == "functional":
         args = [json.loads(line) for line in str(case["input"]).split("\n") if line.strip()]
-        return TestCase(kind="function", input=args, expected=json.loads(case["output"]), fn_name=fn_name,
-                        hidden=hidden)
+        return function_test(fn_name or "", args, json.loads(case["output"]), hidden=hidden)
     return TestCase(kind="stdio", input=str(case["input"]), expected=str(case["output"]), hidden=hidden)
 
 
@@ -236,13 +235,12 @@ class LiveCodeBenchEnv(CodeEnv, DatasetEnv):
                               "platform": row.get("platform"), "difficulty": row.get("difficulty"),
                               "contest_date": str(row.get("contest_date", ""))})
 
-    def build_program(self, task: Task, code: str) -> str:
+    def build_program(self, task: Task, code: str) -> tuple[str, int]:
         if task.data.get("stdin"):
-            return code
+            return code, 0
         # LeetCode's judge (and LiveCodeBench's) runs `class Solution` with typing names in
-        # scope: starter code says `List[int]` without importing it. One line, so error line
-        # numbers are off by exactly one; the harness reports the user's frames.
-        return f"from typing import *\n{code}"
+        # scope: starter code says `List[int]` without importing it.
+        return f"from typing import *\n{code}", 1
 
     def reference_completion(self, task: Task) -> str:
         return code_fence(task.answer) if task.answer else NO_REFERENCE

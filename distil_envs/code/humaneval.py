@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from distil_envs.code.base import CodeEnv, code_fence
+from distil_envs.code.base import CodeEnv, code_fence, function_test
 from distil_envs.code.extraction import defines_function
 from distil_envs.core import Task
 from distil_envs.errors import MissingDependencyError
@@ -121,9 +121,8 @@ def problem_to_task(problem: dict[str, Any]) -> Task:
     entry_point = problem["entry_point"]
     examples = [example for k, example in enumerate(docstring_examples(problem["prompt"], entry_point))
                 if k not in WRONG_EXAMPLES.get(problem["task_id"], frozenset())]
-    tests = [TestCase(kind="function", input=args, expected=expected, fn_name=entry_point)
-             for args, expected in examples]
-    tests.append(TestCase(kind="assert", script=f"{problem['test']}\ncheck({entry_point})\n", fn_name=entry_point,
+    tests = [function_test(entry_point, args, expected) for args, expected in examples]
+    tests.append(TestCase(kind="assert", script=problem["test"], fn_name=entry_point,
                           hidden=True))
     reference = problem["prompt"] + problem["canonical_solution"]
     prompt = (f"Complete the following Python function.\n\n{code_fence(problem['prompt'])}\n\n"
@@ -193,12 +192,13 @@ class HumanEvalEnv(CodeEnv):
     def sample_task(self, rng: np.random.Generator) -> Task:
         return self.task_at(int(rng.integers(len(self.tasks))))
 
-    def build_program(self, task: Task, code: str) -> str:
-        stub = task.data["stub"]
+    def build_program(self, task: Task, code: str) -> tuple[str, int]:
+        stub = task.data["stub"].rstrip("\n") + "\n"
         if defines_function(code, task.data["fn_name"]):
-            return f"{stub}\n    pass\n\n\n{textwrap.dedent(code)}\n"
+            head = f"{stub}    pass\n\n\n"
+            return f"{head}{textwrap.dedent(code)}\n", head.count("\n")
         body = code if code[:1] in (" ", "\t") else textwrap.indent(code, "    ")
-        return f"{stub}{body}\n"
+        return f"{stub}{body}\n", stub.count("\n")
 
     def wrong_completion(self, task: Task) -> str:
         stub = task.data["stub"]

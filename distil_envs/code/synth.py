@@ -19,10 +19,9 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from distil_envs.code.base import CodeEnv, code_fence
+from distil_envs.code.base import CodeEnv, code_fence, expected_value, function_test
 from distil_envs.core import Task
 from distil_envs.env import ProceduralEnv, stable_task_id
-from sandbox.types import TestCase
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 WORDS = ("apple", "river", "stone", "cloud", "tiger", "lemon", "north", "pixel", "green", "delta", "ocean",
@@ -417,9 +416,8 @@ def build_task(template: Callable[[np.random.Generator], Spec], rng: np.random.G
     tests = []
     for i, args in enumerate(spec.inputs):
         expected = spec.oracle(*json.loads(json.dumps(args)))  # the oracle sees a copy, as the program will
-        tests.append(TestCase(kind="function", input=list(args), expected=expected, fn_name=spec.name,
-                              hidden=i >= public))
-    examples = "\n".join(f">>> {spec.name}({', '.join(_show(a) for a in t.input)})\n{_show(t.expected)}"
+        tests.append(function_test(spec.name, args, expected, hidden=i >= public))
+    examples = "\n".join(f">>> {spec.name}({', '.join(_show(a) for a in t.input)})\n{_show(expected_value(t))}"
                          for t in tests[:public])
     prompt = (f"Write a Python function\n\n    {spec.signature}\n\nthat {spec.description}\n\n"
               f"Examples:\n{examples}\n\nPut your solution in a ```python block.")

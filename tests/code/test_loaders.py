@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from distil_envs.code.base import expected_value
 from distil_envs.code.benchmarks import LiveCodeBenchEnv, MBPPEnv, decode_test_cases, mbpp_function_name
 from distil_envs.code.humaneval import HumanEvalEnv, docstring_examples
 
@@ -83,7 +84,7 @@ def test_livecodebench_stdin_and_functional_rows(tmp_path):
              "private_test_cases": json.dumps([]), "metadata": "{}"}
     env = LiveCodeBenchEnv(path=_write_jsonl(tmp_path / "lcb.jsonl", [functional, stdin]))
     f, s = env.task_at(0), env.task_at(1)
-    assert [(t.kind, t.input, t.expected, t.hidden) for t in f.data["tests"]] == [
+    assert [(t.kind, t.input, expected_value(t), t.hidden) for t in f.data["tests"]] == [
         ("function", [1, 2], 3, False), ("function", [[5], -5], [0], True)]
     assert all(t.fn_name == "add" for t in f.data["tests"]) and "class Solution" in f.prompt
     assert [(t.kind, t.input, t.expected) for t in s.data["tests"]] == [("stdio", "x\n", "x\n")]
