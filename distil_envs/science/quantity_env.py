@@ -51,17 +51,21 @@ class QuantityEnv(ProceduralEnv):
     """Base class: subclasses set `templates` (difficulty -> list of templates) and `family`.
 
     Arguments beyond `ProceduralEnv`'s: `rel_tol`, the relative tolerance of the check
-    (default 1e-2; answers are printed with 3 significant figures, well inside it).
+    (default `default_rel_tol`, 1e-2 for physics; answers are printed with `answer_sig`
+    significant figures, well inside it).
     """
 
     domain = "science"
     family: ClassVar[str] = ""
     templates: ClassVar[Mapping[int, Sequence[Template]]] = {}
+    default_rel_tol: ClassVar[float] = DEFAULT_REL_TOL
+    answer_sig: ClassVar[int] = 3  # significant figures of the printed answer (well inside rel_tol)
     feedback_kinds = _FEEDBACK_KINDS
-    answer_format = "End with the value and its unit in \\boxed{...}, e.g. \\boxed{3.2 m/s}."
+    answer_format = "End with the value and its unit in \\boxed{...}: a number followed by a unit such as m/s or kJ."
 
-    def __init__(self, *, rel_tol: float = DEFAULT_REL_TOL, **kwargs: Any):
+    def __init__(self, *, rel_tol: float | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        rel_tol = self.default_rel_tol if rel_tol is None else rel_tol
         if isinstance(rel_tol, bool) or not isinstance(rel_tol, (int, float)) or not 0 < rel_tol < 0.5:
             raise ValueError(f"rel_tol={rel_tol!r} must be a number in (0, 0.5), e.g. 1e-2")
         self.rel_tol = float(rel_tol)
@@ -70,7 +74,7 @@ class QuantityEnv(ProceduralEnv):
         choices = self.templates[self.difficulty]
         template = choices[int(rng.integers(len(choices)))]
         problem = template(rng)
-        answer = f"{fmt(problem.value)} {problem.unit}"
+        answer = f"{fmt(problem.value, self.answer_sig)} {problem.unit}"
         prompt = (f"{problem.question}\n\nShow your reasoning, then give the final answer with its unit "
                   f"in \\boxed{{...}}.")
         return Task(
@@ -93,6 +97,7 @@ class QuantityEnv(ProceduralEnv):
         return Feedback.wrong(verdict.message, details={"verdict": verdict.kind})
 
     def wrong_completion(self, task: Task) -> str:
-        """A near miss: the right unit with a slipped power of ten (a prefix mistake)."""
-        value = float(task.data["value"]) * 10
+        """A near miss: the template's typical mistake, else a slipped power of ten (a prefix mistake)."""
+        traps = task.data.get("traps") or ()
+        value = float(traps[0][0]) if traps else float(task.data["value"]) * 10
         return f"{task.solution}\n\nSo the answer is \\boxed{{{fmt(value)} {task.data['unit']}}}."
