@@ -125,6 +125,10 @@ def plots(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         if ks:
             ax.plot(ks, [r["pass_at_k"][str(k)] for k in ks], marker="o", label=r["run"])
     ax.set_xscale("log", base=2)
+    all_ks = sorted({int(k) for r in rows for k in r["pass_at_k"]})
+    if all_ks:
+        ax.set_xticks(all_ks, [str(k) for k in all_ks])
+        ax.minorticks_off()
     ax.set_xlabel("k")
     ax.set_ylabel("pass@k (overall)")
     ax.set_ylim(-0.02, 1.02)

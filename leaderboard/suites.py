@@ -1,8 +1,8 @@
 """Evaluation suites: named, versioned groups of envs with fixed held-out tasks.
 
-Procedural envs are evaluated on seeds `EVAL_SEED_BASE + i`. The trainer draws its
-training seeds below `TRAIN_SEED_LIMIT`, so no evaluation task is ever a training
-task. Dataset-backed envs are evaluated on the rows of a fixed split (all of them, or
+Procedural envs are evaluated on seeds `EVAL_SEED_BASE + i` (2,000,000,000 + i). The
+trainer draws its training seeds from `TRAIN_SEEDS` (below 10**9) and the warm start
+from `SFT_SEEDS`, so no evaluation task is ever a training task. Dataset-backed envs are evaluated on the rows of a fixed split (all of them, or
 the first `limit`), and appear only in `full`, because they need the Hugging Face Hub
 or a local copy: `suite.tasks(paths={env_id: local_file})` reads the local file.
 
@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import distil_envs
+# The seed ranges are shared with the trainer (agents/config.py is their single source):
+# evaluation seeds are EVAL_SEED_BASE + i, training seeds lie in TRAIN_SEEDS (below 10**9).
+from agents.config import EVAL_SEED_BASE, EVAL_SEEDS, SFT_SEEDS, TRAIN_SEEDS
 
-# Held-out evaluation seeds are EVAL_SEED_BASE + i; training seeds stay below TRAIN_SEED_LIMIT.
-EVAL_SEED_BASE = 2_000_000_000
-TRAIN_SEED_LIMIT = 10**9
+__all__ = ["EVAL_SEED_BASE", "EVAL_SEEDS", "SFT_SEEDS", "TRAIN_SEEDS", "EvalTask", "Suite", "SuiteEntry", "SUITES",
+           "get_suite"]
 
 
 @dataclass(frozen=True)
