@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Sequence
 
 from distil_envs.code.extraction import NO_CODE_MESSAGE, extract_code
 from distil_envs.core import FailingTest, Feedback, FeedbackKind, Task
-from distil_envs.env import FeedbackEnv
+from distil_envs.env import FeedbackEnv, coerce_completion
 from sandbox import run_tests
 from sandbox.types import Limits, TestCase, TestReport, TestResult
 
@@ -244,6 +244,27 @@ class CodeEnv(FeedbackEnv):
         tests = self.tests(task)
         report = run_tests(program, tests, self.limits, sandbox=self.sandbox)
         return report_to_feedback(report, tests, partial=self.reward == "partial", line_offset=offset)
+
+    def evaluate_batch(self, tasks: Sequence[Task], completions: Sequence[Any], pool: Any) -> list[Feedback]:
+        """`evaluate` for many (task, completion) pairs at once, judged concurrently on a
+        `sandbox.SandboxPool`; feedback at this env's level, in input order."""
+        if len(tasks) != len(completions):
+            raise ValueError(f"evaluate_batch: {len(tasks)} tasks but {len(completions)} completions")
+        results: list[Feedback | None] = []
+        jobs: list[tuple[int, str, int, Sequence[TestCase]]] = []
+        for task, completion in zip(tasks, completions):
+            text, problem = coerce_completion(completion)
+            code = extract_code(text) if problem is None else None
+            if code is None:
+                results.append(Feedback.format_error(f"{problem} {self.answer_format}" if problem else NO_CODE_MESSAGE))
+                continue
+            program, offset = self.build_program(task, code)
+            jobs.append((len(results), program, offset, self.tests(task)))
+            results.append(None)
+        reports = pool.map_tests([j[1] for j in jobs], [j[3] for j in jobs], self.limits) if jobs else []
+        for (index, _, offset, tests), report in zip(jobs, reports):
+            results[index] = report_to_feedback(report, tests, partial=self.reward == "partial", line_offset=offset)
+        return [feedback.at_level(self.feedback_level, task) for feedback, task in zip(results, tasks)]
 
     def reference_completion(self, task: Task) -> str:
         return code_fence(task.answer)
