@@ -68,7 +68,8 @@ def select_topk(student_logprobs: torch.Tensor, teacher_logprobs: torch.Tensor |
         student_logprobs: (..., V) normalised student log-probabilities (gradients flow).
         teacher_logprobs: (..., V) normalised teacher log-probabilities, or None when the teacher
             is only known on its own top-k (`teacher_ids`, `teacher_topk_logprobs` (..., K) and
-            optionally `teacher_tail_logprob` (...); a missing tail is log(1 - sum topk)).
+            optionally `teacher_tail_logprob` (...); a missing tail is log(1 - sum topk)); padding
+            entries (id outside [0, V), log-prob -inf or nan) are ignored.
         k: entries kept per position; None keeps the whole vocabulary (no tail bucket).
         rule: "teacher" (top-k of the teacher), "student" (top-k of the student, as SDPO), or
             "union" (both sets; up to 2k ids, duplicates dropped).
@@ -90,11 +91,14 @@ def select_topk(student_logprobs: torch.Tensor, teacher_logprobs: torch.Tensor |
                          "full_logprobs or a (B, T, V) tensor); with top-k teacher targets use topk_rule='teacher'")
     V = student_logprobs.shape[-1]
     if teacher_logprobs is None:  # the teacher's own top-k, as the expert sent it
-        ids = teacher_ids
         t_kept = teacher_topk_logprobs.to(student_logprobs.dtype)
-        valid = torch.ones_like(ids, dtype=torch.bool)
+        # Padding entries (id out of range, log-prob -inf or nan) are dropped: they point at the
+        # row's first id so that excluding them from the student's tail changes nothing.
+        valid = (teacher_ids >= 0) & (teacher_ids < V) & torch.isfinite(t_kept)
+        ids = torch.where(valid, teacher_ids, teacher_ids[..., :1].clamp(0, V - 1))
         if teacher_tail_logprob is None:
-            t_tail = torch.log((1 - t_kept.exp().sum(-1)).clamp_min(0))
+            kept = torch.where(valid, t_kept, float("-inf")).exp().sum(-1)
+            t_tail = torch.log((1 - kept).clamp_min(0))
         else:
             t_tail = teacher_tail_logprob.to(student_logprobs.dtype)
     else:
@@ -170,7 +174,7 @@ def _prepare(teacher: Teacher, tokens: torch.Tensor, mask: torch.Tensor, B: int,
             if teacher.topk_ids.shape[:2] != (B, T) or teacher.topk_logprobs.shape != teacher.topk_ids.shape:
                 raise ValueError(f"TeacherTargets.topk_ids/topk_logprobs must be (B, T, K) with (B, T) = ({B}, {T})")
             K = teacher.topk_ids.shape[-1]
-            ids = teacher.topk_ids.reshape(B * T, K).clamp(0, V - 1)
+            ids = teacher.topk_ids.reshape(B * T, K)
             topk_lp = teacher.topk_logprobs.reshape(B * T, K)
             tail = None if teacher.tail_logprob is None else teacher.tail_logprob.reshape(B * T)
     elif isinstance(teacher, torch.Tensor):
@@ -280,6 +284,8 @@ def _distil(run: Callable, prep: _Prepared, *, group_ids: torch.Tensor | None = 
         partial(_distil_rows, prep=prep, cost=cost, topk=topk, topk_rule=topk_rule)))
     signal, policy = prep.signal.to(c), prep.policy.to(c)
     weight = torch.ones_like(c)
+    if old_logprobs is not None and old_logprobs.shape != (B, T):
+        raise ValueError(f"old_logprobs is {tuple(old_logprobs.shape)}, expected (B, T) = ({B}, {T})")
     if old_logprobs is not None:  # token-level importance weight (an option: the paper gives none)
         weight = (logp_y - old_logprobs.to(c)).detach().exp()
         if is_ratio_clamp is not None:
@@ -430,6 +436,8 @@ def _jsd(run: Callable, prep: _Prepared, name: str, *, alpha: float, scale: str,
         _jsd_rows, prep=prep, alpha=alpha, scale=scale, topk=topk, topk_rule=topk_rule, temperature=temperature)))
     signal = prep.signal.to(d)
     weight = torch.ones_like(d)
+    if old_logprobs is not None and old_logprobs.shape != (B, T):
+        raise ValueError(f"old_logprobs is {tuple(old_logprobs.shape)}, expected (B, T) = ({B}, {T})")
     if old_logprobs is not None:  # token-level importance ratio pi / pi_old, clamped above
         weight = (logp_y - old_logprobs.to(d)).detach().exp()
         if is_ratio_clamp is not None:
