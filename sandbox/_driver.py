@@ -1,6 +1,8 @@
-# The test driver: `sandbox.harness` fills in the three constants below and runs this file as one
-# sandboxed program, so all tests of a solution cost one sandbox run. It writes one line per event
-# to a private copy of fd 1 (prefixed with a per-run nonce); the solution's own prints never reach it.
+# The test driver: `sandbox.harness` runs this file, unchanged, as one sandboxed program with the
+# tests, the solution and a per-run nonce in `spec.json` beside it, so all tests of a solution
+# cost one sandbox run (and the warm server compiles this file once per worker, not per run).
+# It writes one line per event to a private copy of fd 1 (prefixed with the nonce); the
+# solution's own prints never reach it.
 # Standard library only. Every name here starts with `_` so the solution's namespace stays clean.
 import io as _io
 import json as _json
@@ -15,9 +17,11 @@ import traceback as _traceback
 if __name__ != "__main__":
     raise ImportError("sandbox/_driver.py is a program template run inside the sandbox, not a module")
 
-_NONCE = __NONCE__
-_SPEC = _json.loads(__SPEC__)
-_SOLUTION = __SOLUTION__
+with open("spec.json", encoding="utf-8") as _f:
+    _SPEC = _json.load(_f)
+_os.unlink("spec.json")  # the solution has no business reading its tests
+_NONCE = _SPEC["nonce"]
+_SOLUTION = _SPEC["solution"]
 _USER_FILES = ("solution.py", "test.py")
 _CAPTURE_CAP = _SPEC["output_bytes"]
 

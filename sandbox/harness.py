@@ -29,7 +29,7 @@ from sandbox.types import ExecutionResult, Limits, TestCase, TestReport, TestRes
 if TYPE_CHECKING:
     from sandbox.core import Sandbox
 
-DRIVER_TEMPLATE = (Path(__file__).resolve().parent / "_driver.py").read_text(encoding="utf-8")
+DRIVER = (Path(__file__).resolve().parent / "_driver.py").read_text(encoding="utf-8")
 INPUT_CAP = 300  # characters of a test input shown in a report
 EXPECTED_CAP = 300
 GOT_CAP = 300
@@ -69,14 +69,14 @@ def validate_tests(tests: Sequence[TestCase]) -> None:
             raise ValueError(f"run_tests: tests[{i}] is an assert test without script")
 
 
-def build_driver(solution: str, tests: Sequence[TestCase], limits: Limits, nonce: str, stop_first: bool) -> str:
-    spec = {"tests": [{"kind": t.kind, "input": t.input, "expected": t.expected, "fn_name": t.fn_name,
+def build_spec(solution: str, tests: Sequence[TestCase], limits: Limits, nonce: str, stop_first: bool) -> str:
+    """The driver's `spec.json`: the solution, the tests and how to run them."""
+    spec = {"solution": solution, "nonce": nonce,
+            "tests": [{"kind": t.kind, "input": t.input, "expected": t.expected, "fn_name": t.fn_name,
                        "script": t.script} for t in tests],
             "timeout": limits.wall_s, "stop_first": stop_first, "output_bytes": limits.output_bytes,
             "got_cap": GOT_CAP, "error_cap": ERROR_CAP}
-    return (DRIVER_TEMPLATE.replace("__NONCE__", repr(nonce), 1)
-            .replace("__SPEC__", repr(json.dumps(spec)), 1)
-            .replace("__SOLUTION__", repr(solution), 1))
+    return json.dumps(spec)
 
 
 def program_limits(limits: Limits, n_tests: int) -> Limits:
@@ -186,6 +186,6 @@ def run_tests(solution: str, tests: Sequence[TestCase], limits: Limits = Limits(
         from sandbox import default_sandbox
         sandbox = default_sandbox()
     nonce = "@@" + secrets.token_hex(8) + ":"
-    driver = build_driver(solution, tests, limits, nonce, stop_on_first_failure)
-    res = sandbox.run(driver, limits=program_limits(limits, len(tests)))
+    spec = build_spec(solution, tests, limits, nonce, stop_on_first_failure)
+    res = sandbox.run(DRIVER, files={"spec.json": spec}, limits=program_limits(limits, len(tests)), trusted=True)
     return build_report(tests, res, nonce)

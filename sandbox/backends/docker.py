@@ -29,7 +29,7 @@ def container_kwargs(image: str, worker_id: int, limits: Limits = Limits(), *, c
     config = json.dumps({"python": "/usr/local/bin/python", "tmp": "/tmp", "sweep": "pidns"})
     return {
         "image": image,
-        "command": ["python", "-I", "-c", SERVER_SOURCE, config],
+        "command": ["python", "-I", "-S", "-c", SERVER_SOURCE, config],
         "detach": True,
         "stdin_open": True,
         "tty": False,

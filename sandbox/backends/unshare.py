@@ -35,7 +35,7 @@ def unshare_argv(worker_id: int, tmp: str) -> list[str]:
     config = Backend.server_config(sweep="pidns", tmp=tmp, **extra)
     user = [] if root else ["--user", "--map-root-user"]
     return ["unshare", *user, "--net", "--pid", "--ipc", "--uts", "--mount", "--fork", "--mount-proc",
-            "--kill-child", "--", python_executable(), "-I", "-c", SERVER_SOURCE, config]
+            "--kill-child", "--", python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config]
 
 
 class UnshareBackend(Backend):
