@@ -11,7 +11,7 @@ import typer
 
 from leaderboard.cli import register
 from leaderboard.evaluate import EvalConfig, evaluate
-from leaderboard.models import Generated, OracleModel
+from leaderboard.models import Generated, OracleModel, PolicyModel
 from leaderboard.suites import EVAL_SEED_BASE, SUITES, TRAIN_SEEDS, Suite, SuiteEntry, get_suite
 
 QUICK = EvalConfig(suite="quick", n=2, ks=(1, 2), bootstrap=200)
@@ -151,9 +151,11 @@ def test_tiny_model_smoke(tmp_path, monkeypatch):
     small = Suite("tiny-test", 1, "two tasks", (SuiteEntry("distil/math-arithmetic-v0", seeds=2),))
     monkeypatch.setitem(SUITES, small.name, small)
     config = EvalConfig(suite=small.name, n=2, ks=(1, 2), max_new_tokens=8, bootstrap=50)
-    summary = evaluate("tiny", config, tmp_path, progress=False)
+    model = PolicyModel.load("tiny")  # loaded once, evaluated twice
+    summary = evaluate(model, config, tmp_path, progress=False)
     records = lines(tmp_path / "samples.jsonl")
     assert len(records) == summary["num_samples"] == 4
     assert all(0 < r["tokens"] <= 8 for r in records)
-    again = evaluate("tiny", config, tmp_path / "again", progress=False)
+    again = evaluate(model, config, tmp_path / "again", progress=False)
+    assert lines(tmp_path / "again" / "samples.jsonl")[0]["completion"] == records[0]["completion"]
     assert again["metrics"] == summary["metrics"]  # per-task seeds: same samples
