@@ -35,7 +35,7 @@ from sandbox.types import Limits, TestCase, TestReport, TestResult
 
 # Default limits for one solution's test run: generous for correct code, short
 # enough that an infinite loop costs a training step little.
-DEFAULT_LIMITS = Limits(wall_s=6.0, cpu_s=6.0, memory_bytes=1 << 30)
+DEFAULT_LIMITS = Limits(wall_s=4.0, cpu_s=4.0, memory_bytes=1 << 30)
 # How many failing public tests the message shows in full, and hidden ones it lists.
 MAX_PUBLIC_SHOWN = 3
 MAX_HIDDEN_SHOWN = 5

