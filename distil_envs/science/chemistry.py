@@ -205,6 +205,7 @@ def _coefficients(text: str, species: Sequence[str], n_reactants: int) -> tuple[
     """Submitted coefficients, from a list ("2, 1, 2") or an equation ("2 H2 + O2 -> 2 H2O")."""
     text = re.sub(r"\\(?:text|mathrm|ce)\s*\{([^{}]*)\}", r"\1", text)
     text = text.replace("_", "").replace("{", "").replace("}", "").replace("$", "")
+    text = re.sub(r"\\[,;: ]|~", " ", text)
     text = re.sub(r"\\(?:rightarrow|longrightarrow|to)|→|⟶|=>|->|=", " -> ", text)
     if "->" not in text:
         if not re.fullmatch(r"\s*\d+(?:\s*[,;:\s]\s*\d+)*\s*", text):

@@ -40,21 +40,15 @@ _NUMBER = re.compile(r"""^\s*(?P<sign>[-+])?\s*
     """, re.VERBOSE)
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
-# Dimension -> the name a student would use. Built once from pint dimensionalities.
+# What a unit measures, in the words a student would use; keyed by pint dimensionality on first use.
 _DIMENSION_NAMES = {
-    "[length]": "a distance", "[time]": "a time", "[mass]": "a mass", "[temperature]": "a temperature",
-    "[substance]": "an amount of substance", "[current]": "a current", "[length] / [time]": "a speed",
-    "[length] / [time] ** 2": "an acceleration", "[mass] * [length] / [time] ** 2": "a force",
-    "[mass] * [length] ** 2 / [time] ** 2": "an energy", "[mass] * [length] ** 2 / [time] ** 3": "a power",
-    "[mass] / [length] / [time] ** 2": "a pressure", "[length] ** 3": "a volume", "[length] ** 2": "an area",
-    "1 / [time]": "a frequency", "[mass] / [substance]": "a molar mass", "[mass] / [length] ** 3": "a density",
-    "[substance] / [length] ** 3": "a concentration", "[current] * [time]": "a charge",
-    "[mass] * [length] ** 2 / [current] / [time] ** 3": "a voltage",
-    "[mass] * [length] ** 2 / [current] ** 2 / [time] ** 3": "a resistance",
-    "[mass] * [length] / [time]": "a momentum", "[mass] / [time] ** 2": "a spring constant",
-    "": "a pure number",
+    "m": "a distance", "s": "a time", "kg": "a mass", "K": "a temperature", "mol": "an amount of substance",
+    "A": "a current", "m/s": "a speed", "m/s^2": "an acceleration", "N": "a force", "J": "an energy",
+    "W": "a power", "Pa": "a pressure", "m^3": "a volume", "m^2": "an area", "Hz": "a frequency",
+    "g/mol": "a molar mass", "kg/m^3": "a density", "mol/L": "a concentration", "C": "a charge",
+    "V": "a voltage", "ohm": "a resistance", "kg*m/s": "a momentum", "N/m": "a spring constant",
+    "F": "a capacitance", "J/K": "a heat capacity", "J/(mol*K)": "a molar heat capacity",
 }
-
 
 @dataclass(frozen=True)
 class Quantity:
@@ -98,6 +92,7 @@ def parse_units(text: str):
 
 def normalize_unit_text(text: str) -> str:
     """LaTeX-ish unit text in pint's syntax: `\\mathrm{m\\,s^{-1}}` -> `m s^-1`."""
+    text = re.sub(r"\^\s*\{([^{}]*)\}", r"^\1", text)
     text = re.sub(r"\\(?:text|mathrm|rm|mathit|operatorname|textrm|unit|si)\s*\{([^{}]*)\}", r"\1", text)
     text = text.replace("\\,", " ").replace("\\;", " ").replace("\\!", "").replace("~", " ")
     text = text.replace("\\cdot", "*").replace("·", "*").replace("⋅", "*").replace("\\times", "*")
@@ -137,11 +132,17 @@ def parse_quantity(text: str) -> tuple[Quantity | None, str]:
     return Quantity(value, units, rest), ""
 
 
+@functools.lru_cache(maxsize=1)
+def _names_by_dimension() -> dict:
+    names = {registry().get_dimensionality(parse_units(unit)): name for unit, name in _DIMENSION_NAMES.items()}
+    names[registry().get_dimensionality(registry().dimensionless)] = "a pure number"
+    return names
+
+
 def dimension_name(units) -> str:
-    """'a speed (m/s)' style name of what a unit measures."""
-    key = str(registry().get_dimensionality(units))
-    key = "" if key == "dimensionless" else key
-    return _DIMENSION_NAMES.get(key, f"a quantity of dimension {key}")
+    """'a speed' style name of what a unit measures."""
+    dimensionality = registry().get_dimensionality(units)
+    return _names_by_dimension().get(dimensionality, f"a quantity of dimension {dimensionality}")
 
 
 def example_quantity(unit: str, avoid: float) -> str:
@@ -236,4 +237,6 @@ def format_value(value: float, sig: int = 4) -> str:
         digits = max(sig - 1 - math.floor(math.log10(abs(value))), 0)
         text = f"{value:.{digits}f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{value:.{sig - 1}e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    mantissa, exponent = f"{value:.{sig - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}e{int(exponent)}"
