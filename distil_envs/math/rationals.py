@@ -150,10 +150,13 @@ class FractionsEnv(MathProceduralEnv):
 
     def generate(self, rng: np.random.Generator) -> Task:
         operands, max_den, ops, negatives = LEVELS[self.difficulty]
-        while True:  # redraw the rare trivial task (a zero result)
+        while True:  # redraw the rare degenerate task (a zero result, a division by zero)
             tree = self._expression(rng, operands, max_den, ops, negatives)
-            if evaluate(tree) != 0:
-                break
+            try:
+                if evaluate(tree) != 0:
+                    break
+            except ZeroDivisionError:
+                continue
         steps, node = [], tree
         while not isinstance(node, Fraction):  # reduce the innermost operation, leftmost first
             path, cursor = [], node
