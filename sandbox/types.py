@@ -61,6 +61,8 @@ class TestCase:
       `fn_name` as the candidate); passes when it exits cleanly.
     """
 
+    __test__ = False  # not a pytest test class
+
     kind: TestKind
     input: Any = None
     expected: Any = None
@@ -72,6 +74,8 @@ class TestCase:
 @dataclass(frozen=True)
 class TestResult:
     """The outcome of one test; the text fields are already truncated for display."""
+
+    __test__ = False  # not a pytest test class
 
     index: int
     status: TestStatus
@@ -90,6 +94,8 @@ class TestResult:
 @dataclass(frozen=True)
 class TestReport:
     """All tests of one solution, and the judge-style text that describes the first failures."""
+
+    __test__ = False  # not a pytest test class
 
     results: tuple[TestResult, ...]
     compile_error: str | None = None

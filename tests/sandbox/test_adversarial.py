@@ -60,7 +60,7 @@ def test_memory_bomb_is_contained(box):
 
 def test_infinite_loop_times_out(box):
     res = box.run("while True:\n    pass", limits=Limits(wall_s=1.0, cpu_s=5.0))
-    assert res.timed_out and res.exit_code == -9 and res.wall_s < 3.0
+    assert res.timed_out and res.exit_code == -9 and res.wall_s < 1.0 + 2.0
     cpu = box.run("while True:\n    pass", limits=Limits(wall_s=5.0, cpu_s=1.0))
     assert cpu.timed_out and cpu.exit_code in (-9, -24)  # SIGKILL or SIGXCPU
     assert_clean(box)
