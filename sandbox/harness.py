@@ -146,6 +146,12 @@ def build_report(tests: Sequence[TestCase], res: ExecutionResult, nonce: str) ->
     return TestReport(results=results, message=format_message(results), backend=res.backend, details=details)
 
 
+def failed_assertion(result: TestResult) -> bool:
+    """A test whose own assertion failed (status runtime_error, last line AssertionError): a wrong answer."""
+    lines = result.error.strip().splitlines()
+    return result.status == "runtime_error" and bool(lines) and lines[-1].startswith("AssertionError")
+
+
 def format_message(results: Sequence[TestResult], max_shown: int = MAX_FAILURES_SHOWN) -> str:
     failures = [r for r in results if not r.passed]
     if not failures:
@@ -153,6 +159,8 @@ def format_message(results: Sequence[TestResult], max_shown: int = MAX_FAILURES_
     lines = [f"{len(results) - len(failures)}/{len(results)} tests passed."]
     for r in failures[:max_shown]:
         label = LABELS.get(r.status, r.status)
+        if failed_assertion(r):
+            label = "Wrong Answer (assertion failed)"
         if r.hidden:
             lines.append(f"Hidden test {r.index + 1}: {label}")
             continue

@@ -33,6 +33,10 @@ class SandboxPool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox")
 
     @property
+    def name(self) -> str:
+        return self._sandboxes[0].name
+
+    @property
     def backend(self) -> str:
         return self._sandboxes[0].name
 
@@ -54,6 +58,14 @@ class SandboxPool:
         if bar is not None:
             bar.close()
         return out
+
+    def run(self, code: str, **kwargs: Any) -> ExecutionResult:
+        """One program on a free worker (so a pool can stand in for a `Sandbox`)."""
+        return self._with_sandbox(lambda box: box.run(code, **kwargs))
+
+    def run_tests(self, solution: str, tests: Sequence[TestCase], limits: Limits = Limits(), **kwargs: Any) -> TestReport:
+        """One solution's tests on a free worker."""
+        return self._with_sandbox(lambda box: box.run_tests(solution, tests, limits, **kwargs))
 
     def map_run(self, codes: Iterable[str], *, stdins: Iterable[str] | None = None, limits: Limits = Limits(),
                 files: dict[str, str] | None = None) -> list[ExecutionResult]:

@@ -56,7 +56,7 @@ def test_assert_script_in_humaneval_style(box):
     good = judge(box, "def sq(x):\n    return x * x\n", [TestCase("assert", script=script, fn_name="sq")])
     bad = judge(box, "def sq(x):\n    return x + x\n", [TestCase("assert", script=script, fn_name="sq")])
     assert good.all_passed
-    assert bad.results[0].status == "wrong_answer"
+    assert bad.results[0].status == "runtime_error" and "Test 1: Wrong Answer (assertion failed)" in bad.message
     assert 'File "test.py", line 3, in check\n    assert candidate(3) == 9' in bad.message
 
 

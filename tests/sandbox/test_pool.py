@@ -34,6 +34,12 @@ def test_map_tests_keeps_input_order(pool):
     assert [r.all_passed for r in reports] == [False, True, False, False, False]
 
 
+def test_pool_stands_in_for_a_sandbox(pool):
+    from sandbox import run_tests
+    assert pool.run("print(2 + 2)").stdout == "4\n"
+    assert run_tests("def f(x):\n    return x\n", [TestCase("function", [3], 3, fn_name="f")], sandbox=pool).all_passed
+
+
 def test_workers_have_distinct_sandboxes(pool):
     assert len({box.worker_id for box in pool._sandboxes}) == 2
 
