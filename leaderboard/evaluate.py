@@ -179,6 +179,9 @@ def evaluate(model: str | EvalModel, config: EvalConfig, out: str | Path, *, run
              ray_workers: int | None = None, progress: bool = True,
              on_batch: Callable[[list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
     """Run (or resume) an evaluation into directory `out`; returns the summary."""
+    if ray and not isinstance(model, str):
+        raise ValueError("--ray builds a model replica in every worker: pass the model as a name or path, "
+                         "not a loaded object")
     out = Path(out)
     suite = get_suite(config.suite)
     spec = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)

@@ -127,7 +127,7 @@ QUICK = Suite("quick", 1, "A smoke test: a few procedural tasks per domain; well
     SuiteEntry("distil/math-fractions-v0", seeds=2),
     SuiteEntry("distil/science-unit-conversion-v0", seeds=3),
     SuiteEntry("distil/science-kinematics-v0", seeds=2),
-    SuiteEntry("distil/science-circuits-v0", seeds=2),
+    SuiteEntry("distil/science-molar-mass-v0", seeds=2),
     SuiteEntry("distil/code-synth-v0", seeds=3),
 ))
 MATH = Suite("math", 1, "Every procedural math family, 32 held-out seeds each.", _seeds(MATH_PROCEDURAL, 32))

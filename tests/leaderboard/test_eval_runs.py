@@ -159,3 +159,22 @@ def test_tiny_model_smoke(tmp_path, monkeypatch):
     again = evaluate(model, config, tmp_path / "again", progress=False)
     assert lines(tmp_path / "again" / "samples.jsonl")[0]["completion"] == records[0]["completion"]
     assert again["metrics"] == summary["metrics"]  # per-task seeds: same samples
+
+
+def test_dataset_envs_read_local_files_through_paths(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from leaderboard.suites import DATASETS
+    data = Path(__file__).parents[1] / "data"
+    paths = {env_id: str(data / (env_id.replace("/", "__") + ".jsonl")) for env_id in DATASETS}
+    full = get_suite("full")
+    rows = [t for t in full.tasks(paths=paths) if t.env_id in DATASETS]
+    assert {t.env_id for t in rows} == set(DATASETS) and all(t.index is not None for t in rows)
+    subset = Suite("datasets-test", 1, "local rows", tuple(SuiteEntry(e, rows=True, limit=2) for e in DATASETS))
+    monkeypatch.setitem(SUITES, subset.name, subset)
+    summary = evaluate("oracle", EvalConfig(suite=subset.name, n=1, ks=(1,), paths=paths, bootstrap=50),
+                       tmp_path, progress=False)
+    records = lines(tmp_path / "samples.jsonl")
+    assert summary["metrics"]["overall"]["avg@1"]["mean"] == 1.0, [r["feedback_message"] for r in records
+                                                                    if r["score"] < 1]
+    assert {r["task_key"] for r in records} == {"row=0", "row=1"}
