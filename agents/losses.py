@@ -19,6 +19,7 @@ logits (benchmarks/loss_memory.py measures it).
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -269,10 +270,8 @@ def _group_std(A: torch.Tensor, policy: torch.Tensor, group: torch.Tensor) -> to
     return (s2 / cnt - (s1 / cnt) ** 2).clamp_min(0).sqrt().unsqueeze(-1)
 
 
-def _distil(run: Callable, prep: _Prepared, *, group_ids: torch.Tensor | None = None, baseline: str = "loo",
-            future_credit: bool = True, cost: str = "ce", normalize_cost_to_go: str = "none",
-            clip_cost_to_go: float | None = None, topk: int | None = None, topk_rule: str = "teacher",
-            old_logprobs: torch.Tensor | None = None, is_ratio_clamp: float | None = None):
+def _distil(run: Callable, prep: _Prepared, *, group_ids, baseline, future_credit, cost, normalize_cost_to_go,
+            clip_cost_to_go, topk, topk_rule, old_logprobs, is_ratio_clamp):
     _choice("baseline", baseline, ("loo", "mean", "none"))
     _choice("cost", cost, ("ce", "kl"))
     _choice("normalize_cost_to_go", normalize_cost_to_go, ("none", "length", "group_std"))
@@ -316,8 +315,11 @@ def _distil(run: Callable, prep: _Prepared, *, group_ids: torch.Tensor | None = 
     return loss, metrics
 
 
-def distil_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tensor, mask: torch.Tensor,
-                **options):
+def distil_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tensor, mask: torch.Tensor, *,
+                group_ids: torch.Tensor | None = None, baseline: str = "loo", future_credit: bool = True,
+                cost: str = "ce", normalize_cost_to_go: str = "none", clip_cost_to_go: float | None = None,
+                topk: int | None = None, topk_rule: str = "teacher", old_logprobs: torch.Tensor | None = None,
+                is_ratio_clamp: float | None = None):
     """DistIL: forward cross-entropy H(q_t, pi) per token plus the future-credit term (PAPER.md).
 
     Shapes: student_logits (B, T, V); teacher a `TeacherTargets` or full teacher log-probabilities
@@ -331,7 +333,8 @@ def distil_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Te
     E[grad S] = grad L whenever b_t does not depend on the rollout's own tokens (checked by exact
     enumeration in tests/agents/test_losses.py). The loss is sum(S) / (real tokens of rollouts
     with a signal); rollouts without any signal contribute neither term (their future term would
-    be pure entropy minimisation).
+    be pure entropy minimisation). Inside a rollout with a signal, positions where the teacher
+    mask is 0 add no cost but their tokens still get future credit. Student logits must be finite.
 
     Options (keywords; all off or as PAPER.md where it is silent):
         group_ids (B,): rollouts of the same prompt share an id (None: the whole batch is one group).
@@ -357,7 +360,15 @@ def distil_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Te
     `teacher/mass`, `student/mass`.
     """
     B, T, V = student_logits.shape
-    return _distil(_naive(student_logits), _prepare(teacher, tokens, mask, B, T, V), **options)
+    return _distil(_naive(student_logits), _prepare(teacher, tokens, mask, B, T, V), group_ids=group_ids,
+                   baseline=baseline, future_credit=future_credit, cost=cost,
+                   normalize_cost_to_go=normalize_cost_to_go, clip_cost_to_go=clip_cost_to_go, topk=topk,
+                   topk_rule=topk_rule, old_logprobs=old_logprobs, is_ratio_clamp=is_ratio_clamp)
+
+
+# distil_loss's signature is the one place its defaults live; the chunked path reads them from it.
+_DISTIL_DEFAULTS = {name: p.default for name, p in inspect.signature(distil_loss).parameters.items()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 def chunked_distil_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teacher: Teacher,
@@ -371,9 +382,13 @@ def chunked_distil_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teac
     into `hidden` and `lm_head_weight`. Peak memory holds one (chunk_size, V) block instead of
     (B, T, V). Same keyword options as `distil_loss`.
     """
+    unknown = sorted(set(options) - set(_DISTIL_DEFAULTS))
+    if unknown:
+        raise TypeError(f"chunked_distil_loss got unknown options {unknown}; it takes those of distil_loss: "
+                        f"{sorted(_DISTIL_DEFAULTS)}")
     B, T, _ = hidden.shape
     prep = _prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
-    return _distil(_chunked(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, **options)
+    return _distil(_chunked(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, **{**_DISTIL_DEFAULTS, **options})
 
 
 # ----------------------------------------------------------------------------- SDPO and OPSD

@@ -415,3 +415,26 @@ def test_bad_inputs_raise_clear_errors():
         distil_loss(logits, teacher, tokens, mask, group_ids=torch.zeros(3))
     with pytest.raises(ValueError, match="alpha"):
         sdpo_loss(logits, teacher, tokens, mask, alpha=1.5)
+
+
+def test_cost_to_go_options_change_only_the_future_term():
+    logits, teacher, tokens, mask = _random_batch(B=4, T=8, seed=8)
+    gid = torch.tensor([0, 0, 0, 1])
+    local, _ = distil_loss(logits, teacher, tokens, mask, future_credit=False)
+    _, plain = distil_loss(logits, teacher, tokens, mask, group_ids=gid)
+    _, clipped = distil_loss(logits, teacher, tokens, mask, group_ids=gid, clip_cost_to_go=0.5)
+    assert clipped["distil/advantage_abs"] <= 0.5 < plain["distil/advantage_abs"]
+    _, std = distil_loss(logits, teacher, tokens, mask, group_ids=gid, normalize_cost_to_go="group_std")
+    _, length = distil_loss(logits, teacher, tokens, mask, group_ids=gid, normalize_cost_to_go="length")
+    assert 0.2 < std["distil/advantage_abs"] < 2 < plain["distil/advantage_abs"]  # A / std(A) is O(1)
+    assert length["distil/advantage_abs"] < plain["distil/advantage_abs"]
+    for m in (clipped, std, length):
+        assert m["distil/cost"] == pytest.approx(plain["distil/cost"])
+    assert plain["distil/cost"] == pytest.approx(float(local))
+
+
+def test_chunked_rejects_unknown_options():
+    hidden, weight = torch.randn(1, 3, 4), torch.randn(7, 4)
+    with pytest.raises(TypeError, match="baselin"):
+        chunked_distil_loss(hidden, weight, torch.zeros(1, 3, 7), torch.zeros(1, 3, dtype=torch.long),
+                            torch.ones(1, 3), baselin="loo")
