@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import warnings
@@ -101,12 +102,17 @@ class Sandbox:
         req["cache_code"] = bool(trusted)
         with self._lock:
             server = self._ensure_server()
+            group = getattr(server, "cgroup", None)
+            ooms = group.oom_kills() if group is not None else 0
             answer = server.request(req, timeout=limits.wall_s + HOST_GRACE_S)
             if answer is None:
                 why = server.log_tail()
                 self._drop_server()  # the next program gets a fresh worker
                 return result_from(None, self.name, why or "the sandbox worker died or hung during the program")
-            return result_from(answer, self.name)
+            result = result_from(answer, self.name)
+            if group is not None and group.oom_kills() > ooms:
+                result = dataclasses.replace(result, memory_exceeded=True)
+            return result
 
     def run_tests(self, solution: str, tests: Sequence[TestCase], limits: Limits = Limits(), *,
                   stop_on_first_failure: bool = False) -> TestReport:

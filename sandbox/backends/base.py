@@ -73,6 +73,7 @@ class Server:
     """A started fork server: send a request, get the answer, with a host-side deadline."""
 
     cleanup_dir: str | None = None  # a host temp dir the backend made for this server
+    cgroup: Any = None  # a WorkerCgroup when the backend put the worker in one
 
     def __init__(self, argv: list[str], *, pass_fds: tuple[int, ...] = (), preexec_fn=None):
         self._log = tempfile.TemporaryFile()
@@ -144,6 +145,12 @@ class Server:
             except OSError:
                 pass
         self._log.close()
+        if self.cgroup is not None:
+            for _ in range(50):  # the sandbox's processes may take a moment to exit
+                self.cgroup.remove()
+                if not self.cgroup.dirs:
+                    break
+                time.sleep(0.01)
         if self.cleanup_dir:
             shutil.rmtree(self.cleanup_dir, ignore_errors=True)
 

@@ -15,8 +15,13 @@ import subprocess
 
 from sandbox.backends.base import (SERVER_SOURCE, Backend, SandboxUnavailableError, Server, python_executable,
                                    python_prefix, program_uid)
+from sandbox.backends.cgroups import WorkerCgroup
 
 TMP_BYTES = 256 << 20
+# The per-worker cgroup is a backstop over everything in the sandbox (server, program, tmpfs
+# pages); each program's own limits are its rlimits.
+CGROUP_MEMORY_BYTES = (2 << 30) + TMP_BYTES
+CGROUP_PIDS = 512
 # Just enough of /etc for the dynamic loader, time zones and user names.
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
 SERVER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
@@ -65,6 +70,9 @@ def bwrap_argv(worker_id: int, *, privileged: bool | None = None) -> tuple[list[
 class BwrapBackend(Backend):
     name = "bwrap"
 
+    def __init__(self, cgroups: bool = True):
+        self.cgroups = cgroups
+
     @classmethod
     def unavailable_reason(cls) -> str | None:
         if shutil.which("bwrap") is None:
@@ -82,7 +90,17 @@ class BwrapBackend(Backend):
 
     def start(self, worker_id: int) -> Server:
         argv, _ = bwrap_argv(worker_id)
+        group = WorkerCgroup(f"distil-sandbox-{os.getpid()}-{worker_id}", CGROUP_MEMORY_BYTES, CGROUP_PIDS) \
+            if self.cgroups else None
+        if group is not None and not group.active:
+            group = None  # not writable here: rlimits alone
         try:
-            return Server(argv)
-        except OSError as exc:
+            server = Server(argv, preexec_fn=group.join if group else None)
+        except (OSError, SandboxUnavailableError) as exc:
+            if group is not None:
+                group.remove()
+            if isinstance(exc, SandboxUnavailableError):
+                raise
             raise SandboxUnavailableError(f"bwrap could not start: {exc}") from exc
+        server.cgroup = group
+        return server

@@ -88,3 +88,19 @@ def test_docker_backend_runs_and_isolates():
     with Sandbox("docker") as sb:
         res = sb.run("import os, socket\nprint(os.getuid())\nsocket.create_connection(('1.1.1.1', 53), 2)")
     assert res.stdout.strip() != "0" and res.exit_code != 0 and res.backend == "docker"
+
+
+def test_bwrap_worker_cgroup_is_made_and_removed():
+    from sandbox.core import unavailable_reason
+    if unavailable_reason("bwrap") is not None:
+        pytest.skip("bubblewrap does not work here")
+    sb = Sandbox("bwrap")
+    assert sb.run("pass").ok
+    group = sb._server.cgroup
+    if group is None:
+        sb.close()
+        pytest.skip("the cgroup file system is not writable here (rlimits only)")
+    members = [int(p) for p in (group.dirs[0] / "cgroup.procs").read_text().split()]
+    assert sb._server.proc.pid in members
+    sb.close()
+    assert not any(d.exists() for d in group.dirs)
