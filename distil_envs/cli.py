@@ -32,7 +32,8 @@ def envs_list(domain: Optional[str] = typer.Option(None, help="Only this domain 
     """Print a table of every registered env."""
     table = Table(title="distil-envs environments")
     for column in ("id", "domain", "source", "feedback kinds", "size"):
-        table.add_column(column, overflow="fold")
+        # ids stay on one line so they can be copied (and found) whole, even in an 80-column terminal
+        table.add_column(column, overflow="fold", no_wrap=column == "id", min_width=26 if column == "id" else None)
     for env_id in distil_envs.env_ids():
         info = distil_envs.describe(env_id)
         if domain and info.domain != domain:

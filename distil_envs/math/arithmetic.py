@@ -14,7 +14,16 @@ from distil_envs.math.base import BOXED_INSTRUCTION, MathProceduralEnv
 from distil_envs.math.checking import check_math_answer
 
 PRECEDENCE = {"+": 1, "-": 1, "×": 2, "÷": 2}
-APPLY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "×": lambda a, b: a * b, "÷": lambda a, b: a / b}
+
+
+def _divide(a, b):
+    """Exact division that stays an int when it can (ints are much faster than Fractions)."""
+    if type(a) is int and type(b) is int and b and a % b == 0:
+        return a // b
+    return Fraction(a) / b
+
+
+APPLY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "×": lambda a, b: a * b, "÷": _divide}
 
 
 @dataclass(frozen=True)
@@ -30,9 +39,9 @@ Node = Union[int, Op]
 LEVELS = {1: (3, 2, "+-×", False), 2: (4, 2, "+-×", False), 3: (5, 3, "+-×÷", False), 4: (6, 3, "+-×÷", True)}
 
 
-def evaluate(node: Node) -> Fraction:
+def evaluate(node: Node) -> int | Fraction:
     if isinstance(node, int):
-        return Fraction(node)
+        return node
     return APPLY[node.op](evaluate(node.left), evaluate(node.right))
 
 
@@ -44,16 +53,16 @@ def render(node: Node, parent: int = 0, right_of: str = "") -> str:
     return f"({text})" if needs else text
 
 
-def left_to_right(node: Node) -> Fraction | None:
+def left_to_right(node: Node) -> int | Fraction | None:
     """The value when operators are applied left to right, ignoring precedence (parentheses kept)."""
     def flat(n: Node, parent: int = 0, right_of: str = "") -> list:
         if isinstance(n, int):
-            return [Fraction(n)]
+            return [n]
         inner = flat(n.left, PRECEDENCE[n.op]) + [n.op] + flat(n.right, PRECEDENCE[n.op], n.op)
         needs = PRECEDENCE[n.op] < parent or (PRECEDENCE[n.op] == parent and right_of in ("-", "÷"))
         return [run(inner)] if needs else inner
 
-    def run(tokens: list) -> Fraction:
+    def run(tokens: list) -> int | Fraction:
         value = tokens[0]
         for op, operand in zip(tokens[1::2], tokens[2::2]):
             if op == "÷" and operand == 0:

@@ -18,6 +18,7 @@ any element of a set).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def _clean(text: str) -> str:
     return text.strip().rstrip(".").strip()
 
 
+@functools.lru_cache(maxsize=8192)  # gold answers are parsed on every step
 def parse_number(text: str) -> tuple[Fraction, bool] | None:
     """(exact value, written as a percentage) of a plain number, or None.
 
@@ -192,9 +194,23 @@ def check_math_answer(gold: str, completion: str) -> MathVerdict:
 
 
 def mentions(message: str, answer: str) -> bool:
-    """Whether `answer` appears in `message` as a token (what leakage tests look for)."""
+    """Whether `answer` appears in `message` as a token (what leakage tests look for):
+    not preceded by a word character or ".", not followed by a word character.
+
+    Plain `str.find` rather than a regex per answer: compiling one per task was a third
+    of the arithmetic env's step time."""
     answer = answer.strip()
-    return bool(answer) and re.search(rf"(?<![\w.]){re.escape(answer)}(?![\w])", message) is not None
+    if not answer:
+        return False
+    start = message.find(answer)
+    while start != -1:
+        end = start + len(answer)
+        before = message[start - 1] if start else " "
+        after = message[end] if end < len(message) else " "
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+            return True
+        start = message.find(answer, start + 1)
+    return False
 
 
 def format_number(value: Fraction) -> str:
