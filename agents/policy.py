@@ -127,6 +127,17 @@ def process_logits(logits: torch.Tensor, sampling: SamplingConfig) -> torch.Tens
     return logits
 
 
+def encode_prompt(tokenizer: Any, prompt: Prompt) -> list[int]:
+    """Token ids of `prompt`: a string is one user turn when the tokenizer has a chat template."""
+    if isinstance(prompt, str) and not getattr(tokenizer, "chat_template", None):
+        return list(tokenizer(prompt)["input_ids"])
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("chat messages need a tokenizer with a chat_template; pass a string prompt instead")
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
 def _cache_kwarg(model: Any) -> str:
     """transformers >= 5.2x names the KV cache argument `cache`; older versions `past_key_values`."""
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
@@ -195,13 +206,7 @@ class HFPolicy:
         A string becomes one user message when the tokenizer has a chat template
         (raw text otherwise); a list of {"role", "content"} messages needs a template.
         """
-        if isinstance(prompt, str) and not getattr(self.tokenizer, "chat_template", None):
-            return list(self.tokenizer(prompt)["input_ids"])
-        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError("chat messages need a tokenizer with a chat_template; pass a string prompt instead")
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return encode_prompt(self.tokenizer, prompt)
 
     def decode(self, token_ids: Sequence[int]) -> str:
         return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
