@@ -37,7 +37,6 @@ def run_with_ray(spec: str, config: EvalConfig, work: Sequence[tuple[EvalTask, l
     """Run `work` on Ray actors, calling `write(records)` in the driver for each finished task."""
     try:
         import ray
-        from ray.util import ActorPool
     except ImportError:
         raise MissingDependencyError("distil eval --ray", "ray") from None
     if workers is not None and workers < 1:
@@ -52,10 +51,17 @@ def run_with_ray(spec: str, config: EvalConfig, work: Sequence[tuple[EvalTask, l
         remote_worker = ray.remote(num_cpus=1, num_gpus=gpus)(EvalWorker)
         model_kwargs = {"api_base": api_base, "api_model": api_model, "device": device, "dtype": dtype}
         actors = [remote_worker.remote(spec, config, model_kwargs) for _ in range(count)]
-        pool = ActorPool(actors)
+        queue = list(work)
+        running: dict[Any, Any] = {}  # object ref -> the actor computing it
         try:
-            for records in pool.map_unordered(lambda actor, item: actor.run.remote(*item), list(work)):
-                write(records)
+            for actor in actors:  # one task per actor at a time; a free actor takes the next task
+                running[actor.run.remote(*queue.pop(0))] = actor
+            while running:
+                (ref,), _ = ray.wait(list(running), num_returns=1)
+                actor = running.pop(ref)
+                write(ray.get(ref))
+                if queue:
+                    running[actor.run.remote(*queue.pop(0))] = actor
         finally:
             for actor in actors:
                 ray.kill(actor)
