@@ -43,9 +43,9 @@ def pin_to_one_core() -> str:
     return "not pinned (no sched_setaffinity on this platform)"
 
 
-def measure(env_id: str, seconds: float, min_steps: int = 30) -> dict:
+def measure(env_id: str, seconds: float, min_steps: int = 30, **kwargs) -> dict:
     """Steps per second with the reference and with the wrong completion."""
-    env = distil_envs.make(env_id)
+    env = distil_envs.make(env_id, **kwargs)
     inner = env.unwrapped
     result: dict = {"status": "ok"}
     for mode in ("reference", "wrong"):
@@ -79,6 +79,30 @@ def measure(env_id: str, seconds: float, min_steps: int = 30) -> dict:
     result["meets_goal"] = None if goal is None else both >= goal
     env.close()
     return result
+
+
+CHECK_CASES = {  # (gold, completion): which path of distil_envs.math.checking each one takes
+    "exact fast path (integer)": ("1620", "so the total is \\boxed{1,620}"),
+    "exact fast path (fraction vs decimal)": ("3/4", "\\boxed{0.75}"),
+    "math-verify, equal in another form": ("3\\sqrt{2}", "\\boxed{\\sqrt{18}}"),
+    "math-verify, equal polynomial": ("x^2 + 2x + 1", "\\boxed{(x+1)^2}"),
+    "math-verify, wrong number": ("3\\sqrt{2}", "\\boxed{4\\sqrt{2}}"),
+}
+
+
+def measure_checking(seconds: float) -> dict:
+    """`check_math_answer` calls per second on each path (no env around it)."""
+    from distil_envs.math.checking import check_math_answer
+
+    rates = {}
+    for name, (gold, completion) in CHECK_CASES.items():
+        check_math_answer(gold, completion)  # warm: imports and the cached gold parse
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / 4 or calls < 10:
+            check_math_answer(gold, completion)
+            calls += 1
+        rates[name] = round(calls / (time.perf_counter() - start), 1)
+    return rates
 
 
 def write_atomically(path: Path, data: dict) -> None:
@@ -119,6 +143,18 @@ def main(argv: list[str] | None = None) -> dict:
         except Exception as error:
             results[env_id] = {"status": "unavailable", "error": f"{type(error).__name__}: {error}"}
 
+    # The math-verify path: MATH-500's symbolic answers, on the rows the tests ship (no Hub).
+    symbolic = ROOT / "tests" / "data" / "distil__math-math500-v0.jsonl"
+    if not args.envs and symbolic.is_file():
+        try:
+            results["distil/math-math500-v0 (local rows, math-verify)"] = measure(
+                "distil/math-math500-v0", args.seconds, path=str(symbolic))
+        except Exception as error:
+            results["distil/math-math500-v0 (local rows, math-verify)"] = {
+                "status": "unavailable", "error": f"{type(error).__name__}: {error}"}
+
+    checking = measure_checking(args.seconds)
+
     from rich.console import Console
     from rich.table import Table
 
@@ -134,6 +170,12 @@ def main(argv: list[str] | None = None) -> dict:
                       f"{row['steps_per_s']:,.0f}", "-" if goal is None else f"{goal:,.0f}",
                       "no goal" if meets is None else ("ok" if meets else "BELOW GOAL"))
     Console().print(table)
+    checks = Table(title="check_math_answer calls/s by path, one core")
+    checks.add_column("path")
+    checks.add_column("calls/s", justify="right")
+    for name, rate in checking.items():
+        checks.add_row(name, f"{rate:,.0f}")
+    Console().print(checks)
 
     report = {
         "benchmark": "env_throughput",
@@ -144,6 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds_per_mode": args.seconds,
         "created_unix": int(time.time()),
         "envs": results,
+        "check_math_answer_calls_per_s": checking,
     }
     write_atomically(args.output, report)
     print(f"wrote {args.output}")

@@ -142,24 +142,62 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+@functools.lru_cache(maxsize=1)
+def _math_verify():
+    """(parse, verify, extraction configs), imported once; None without math-verify."""
+    try:
+        from math_verify import parse, verify
+        from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
+    except ImportError:  # a core dependency; without it only the exact path answers
+        return None
+    return parse, verify, (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
+
+
+def _parse_symbolic(text: str, timeout: int | None) -> list:
+    parse, _, configs = _math_verify()
+    return parse(f"\\boxed{{{text}}}", extraction_config=list(configs), extraction_mode="first_match",
+                 parsing_timeout=timeout)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_gold(gold: str, timeout: int | None) -> tuple:
+    """Gold answers are parsed once, not on every step (sympy parsing is most of the cost)."""
+    return tuple(_parse_symbolic(gold, timeout))
+
+
+def _clearly_different(gold: object, pred: object) -> bool:
+    """Two plain numbers (no symbols, no sets) that differ by far more than any rounding, or
+    a number against an expression with a variable: unequal without sympy's `simplify`,
+    which is most of the cost of a wrong answer."""
+    try:
+        import sympy
+        if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
+            return False
+        if gold.is_number != pred.is_number:  # a number against an expression in a variable
+            return bool(gold.free_symbols or pred.free_symbols)
+        if not gold.is_number:
+            return False
+        x, y = complex(gold.evalf(30)), complex(pred.evalf(30))
+        return abs(x - y) > 1e-4 * max(1.0, abs(x), abs(y))
+    except Exception:  # noqa: BLE001 - anything odd goes to math-verify
+        return False
+
+
 def symbolic_equal(gold: str, pred: str) -> bool:
     """math-verify's verdict on two answer strings; never raises, never uses signals
     outside the main thread."""
     if len(pred) > MAX_SYMBOLIC_CHARS or len(gold) > 4 * MAX_SYMBOLIC_CHARS or _HUGE_POWER.search(pred):
         return False
-    try:
-        from math_verify import parse, verify
-        from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
-    except ImportError:  # a core dependency; without it only the exact path answers
+    if _math_verify() is None:
         return False
+    verify = _math_verify()[1]
     timeout = 3 if _in_main_thread() else None
-    configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
     try:
-        gold_parsed = parse(f"\\boxed{{{gold}}}", extraction_config=configs, extraction_mode="first_match",
-                            parsing_timeout=timeout)
-        pred_parsed = parse(f"\\boxed{{{pred}}}", extraction_config=configs, extraction_mode="first_match",
-                            parsing_timeout=timeout)
+        gold_parsed = list(_parse_gold(gold, timeout))
+        pred_parsed = _parse_symbolic(pred, timeout)
         if not gold_parsed or not pred_parsed:
+            return False
+        if _clearly_different(gold_parsed[0], pred_parsed[0]):
             return False
         return bool(verify(gold_parsed, pred_parsed, timeout_seconds=timeout))
     except BaseException as error:  # noqa: BLE001 - sympy raises anything, including on timeout
