@@ -120,6 +120,14 @@ class Sandbox:
         from sandbox.harness import run_tests
         return run_tests(solution, tests, limits, sandbox=self, stop_on_first_failure=stop_on_first_failure)
 
+    def worker_cpu_s(self) -> float:
+        """CPU seconds the current worker (its server and all programs it ran) has used; 0 if none."""
+        with self._lock:
+            if self._server is None or not self._server.alive():
+                return 0.0
+            answer = self._server.request({"stats": True}, timeout=HOST_GRACE_S)
+            return float(answer["cpu_s"]) if answer and "cpu_s" in answer else 0.0
+
     def _ensure_server(self) -> Server:
         if self._server is None or not self._server.alive():
             self._drop_server()

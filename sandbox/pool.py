@@ -87,6 +87,10 @@ class SandboxPool:
                 for s, t in zip(solutions, tests)]
         return self._map(jobs, "sandbox tests")
 
+    def worker_cpu_s(self) -> float:
+        """CPU seconds all workers (servers and programs) have used so far."""
+        return sum(box.worker_cpu_s() for box in self._sandboxes)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         for box in self._sandboxes:
