@@ -1,8 +1,11 @@
 """util-linux `unshare`: network, PID, IPC, UTS and mount namespaces, rlimits and a private temp dir.
 
-Weaker than bwrap: the programs see the host's file system (read-only only where the host's
-permissions say so). As root they run as the worker's own uid when the interpreter is readable
-by other users; otherwise they keep the caller's uid inside the namespaces.
+Weaker than bwrap, for machines without it: inside its own mount namespace a small shell
+prelude remounts every mount read-only, mounts a tmpfs as the private tmp and, when the
+interpreter sits under a directory other users cannot enter (e.g. /root), covers that directory
+with an empty tmpfs and binds only the interpreter back. Programs then see the host's other
+files read-only. As root they run as the worker's own unprivileged uid (so they cannot undo the
+mounts); as an ordinary user, as root of a user namespace mapped to the caller.
 """
 
 from __future__ import annotations
@@ -26,16 +29,47 @@ def readable_by_others(path: str) -> bool:
     return True
 
 
+# $1 tmp dir, $2 interpreter prefix, $3 directory to cover ("" for none), then the server command.
+PRELUDE = r"""
+tmp="$1"; prefix="$2"; cover="$3"; shift 3
+mount --make-rprivate /
+if [ -n "$cover" ]; then
+    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$tmp"
+    mkdir "$tmp/python" && mount --bind "$prefix" "$tmp/python"
+    mount -t tmpfs -o mode=0755 tmpfs "$cover"
+    mkdir -p "$prefix" && mount --bind "$tmp/python" "$prefix"
+    umount -l "$tmp"
+fi
+for m in $(cut -d' ' -f5 /proc/self/mountinfo | sort -r); do
+    mount -o remount,bind,ro "$m" 2>/dev/null || true
+done
+mount -t tmpfs -o size=256m,mode=0711 tmpfs "$tmp"
+exec "$@"
+"""
+
+
+def first_closed_dir(path: str) -> str:
+    """The outermost directory on the way to `path` that other users cannot enter ("" if none)."""
+    parts = os.path.realpath(path).split(os.sep)
+    for i in range(2, len(parts) + 1):
+        d = os.sep.join(parts[:i])
+        if not os.stat(d).st_mode & 0o001:
+            return d
+    return ""
+
+
 def unshare_argv(worker_id: int, tmp: str) -> list[str]:
     root = os.geteuid() == 0
     extra: dict = {}
-    if root and readable_by_others(python_prefix()):
+    if root:
         uid = program_uid(worker_id)
         extra = {"child_uid": uid, "child_gid": uid}
     config = Backend.server_config(sweep="pidns", tmp=tmp, **extra)
     user = [] if root else ["--user", "--map-root-user"]
+    cover = first_closed_dir(python_prefix()) if root else ""
     return ["unshare", *user, "--net", "--pid", "--ipc", "--uts", "--mount", "--fork", "--mount-proc",
-            "--kill-child", "--", python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config]
+            "--kill-child", "--", "/bin/sh", "-c", PRELUDE, "sh", tmp, python_prefix(), cover,
+            python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config]
 
 
 class UnshareBackend(Backend):
