@@ -54,11 +54,19 @@ def eval_command(
     ray: bool = typer.Option(False, "--ray", help="Shard tasks across Ray workers (needs the [ray] extra)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address ('auto'); default: a local instance."),
     ray_workers: Optional[int] = typer.Option(None, "--ray-workers", help="Ray workers (default: the cluster's CPUs)."),
+    threads: Optional[int] = typer.Option(None, help="torch intra-op threads of a local model on CPU (default: "
+                                          "torch's; 1 is much faster on busy shared cores)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
 ) -> None:
     """Evaluate a model on a suite: n samples per task into samples.jsonl and summary.json."""
     from leaderboard.evaluate import EvalConfig, evaluate
     from leaderboard.render import headline
+
+    if threads is not None:
+        if threads < 1:
+            raise typer.BadParameter(f"--threads {threads} must be >= 1")
+        import torch
+        torch.set_num_threads(threads)
 
     try:
         config = EvalConfig(suite=suite, n=n, ks=_parse_ks(k), temperature=temperature, top_p=top_p,

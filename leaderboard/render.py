@@ -58,6 +58,9 @@ def run_row(summary: Mapping[str, Any], metric: str | None = None) -> dict[str, 
         "domains": {d: _cell(metrics["domains"].get(d), metric) for d in DOMAINS},
         "pass_at_k": {str(k): metrics["overall"][f"pass@{k}"]["mean"] for k in ks if f"pass@{k}" in metrics["overall"]},
         "samples": summary.get("num_samples", 0),
+        # Multi-turn runs (--attempts K): the share of samples solved within j attempts.
+        "solved_within": {key.split("@")[1]: value["mean"] for key, value in metrics["overall"].items()
+                          if key.startswith("solved@")},
     }
     code = metrics["domains"].get("code")
     row["code_accuracy"] = _cell(code, "accuracy")
