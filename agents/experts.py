@@ -97,7 +97,7 @@ class ContextTeacher(Expert):
         contexts = self.builder.build(rollouts, self.tokenizer)
         completions = [list(r.completion.token_ids) for r in rollouts]
         t_max = max(max(len(c) for c in completions), 1)
-        chunks, masks = [], []
+        chunks = []
         for start in range(0, len(rollouts), self.batch_size):
             ctx = [c.token_ids for c in contexts[start:start + self.batch_size]]
             comp = completions[start:start + self.batch_size]

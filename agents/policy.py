@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from agents.types import Completion, SamplingConfig
 

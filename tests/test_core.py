@@ -1,6 +1,5 @@
 """The base `FeedbackEnv` contract, on a toy family defined here."""
 
-import gymnasium as gym
 import numpy as np
 import pytest
 

@@ -2,7 +2,6 @@
 
 import re
 
-import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 

@@ -11,7 +11,6 @@ import numpy as np
 from distil_envs.core import Feedback, Task
 from distil_envs.env import stable_task_id
 from distil_envs.math.base import BOXED_INSTRUCTION, MathProceduralEnv
-from distil_envs.math.checking import check_math_answer
 
 PRECEDENCE = {"+": 1, "-": 1, "×": 2, "÷": 2}
 
@@ -208,13 +207,9 @@ class ArithmeticEnv(MathProceduralEnv):
         )
 
     def check(self, task: Task, completion: str) -> Feedback:
-        verdict = check_math_answer(task.answer, completion)
-        if verdict.correct:
-            return Feedback.right()
-        if verdict.extracted is None:
-            return self.no_answer()
-        if verdict.value is None:
-            return self.unreadable(verdict.extracted, "a number")
+        verdict, early = self.screen(task, completion, "a number")
+        if early is not None:
+            return early
         gold, got, tree = Fraction(int(task.answer)), verdict.value, task.data["tree"]
         parts = []
         if got.denominator != 1:

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from distil_envs.core import Feedback, FeedbackKind, Task
 from distil_envs.env import ProceduralEnv
-from distil_envs.math.checking import format_number, mentions
+from distil_envs.math.checking import MathVerdict, check_math_answer, format_number, mentions
 
 BOXED_INSTRUCTION = "Show your work, then end with the final answer as \\boxed{...}."
 NO_ANSWER = "No final answer found: end with \\boxed{...}."
@@ -25,6 +25,19 @@ class MathProceduralEnv(ProceduralEnv):
 
     def metadata_for(self, **extra: object) -> dict[str, object]:
         return {"family": self.family, "difficulty": self.difficulty, "source": "procedural", **extra}
+
+    def screen(self, task: Task, completion: str, expected: str = "a number",
+               integer: bool = False) -> tuple[MathVerdict, Feedback | None]:
+        """Check the answer; return (verdict, feedback) where feedback is already final when the
+        answer is right, missing or unreadable, and None when the family must diagnose it."""
+        verdict = check_math_answer(task.answer, completion)
+        if verdict.correct:
+            return verdict, Feedback.right()
+        if verdict.extracted is None:
+            return verdict, self.no_answer()
+        if verdict.value is None or (integer and verdict.value.denominator != 1):
+            return verdict, self.unreadable(verdict.extracted, expected)
+        return verdict, None
 
     @staticmethod
     def no_answer() -> Feedback:

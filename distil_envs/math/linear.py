@@ -10,7 +10,7 @@ import numpy as np
 from distil_envs.core import Feedback, Task
 from distil_envs.env import stable_task_id
 from distil_envs.math.base import BOXED_INSTRUCTION, MathProceduralEnv, num
-from distil_envs.math.checking import check_math_answer, extract_math_answer, parse_number
+from distil_envs.math.checking import extract_math_answer, parse_number
 
 # difficulty -> (kind, coefficient bound, solution bound)
 LEVELS = {1: ("single", 9, 10), 2: ("both_sides", 12, 20), 3: ("system", 6, 10), 4: ("system", 15, 30)}
@@ -139,13 +139,9 @@ class LinearEquationsEnv(MathProceduralEnv):
     def check(self, task: Task, completion: str) -> Feedback:
         if task.data["kind"] == "system":
             return self._check_system(task, completion)
-        verdict = check_math_answer(task.answer, completion)
-        if verdict.correct:
-            return Feedback.right()
-        if verdict.extracted is None:
-            return self.no_answer()
-        if verdict.value is None:
-            return self.unreadable(verdict.extracted, "a number (the value of x)")
+        verdict, early = self.screen(task, completion, "a number (the value of x)")
+        if early is not None:
+            return early
         (a, b), (c, d) = task.data["sides"]
         x = verdict.value
         left, right = a * x + b, c * x + d

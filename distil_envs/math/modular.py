@@ -9,7 +9,6 @@ import numpy as np
 from distil_envs.core import Feedback, Task
 from distil_envs.env import stable_task_id
 from distil_envs.math.base import BOXED_INSTRUCTION, MathProceduralEnv
-from distil_envs.math.checking import check_math_answer
 
 # difficulty -> task kinds drawn uniformly, and the size of the numbers
 LEVELS = {1: (("gcd", "lcm", "remainder"), 99), 2: (("gcd", "lcm", "power"), 999),
@@ -151,13 +150,9 @@ class ModularEnv(MathProceduralEnv):
                     metadata=self.metadata_for(kind=kind))
 
     def check(self, task: Task, completion: str) -> Feedback:
-        verdict = check_math_answer(task.answer, completion)
-        if verdict.correct:
-            return Feedback.right()
-        if verdict.extracted is None:
-            return self.no_answer()
-        if verdict.value is None or verdict.value.denominator != 1:
-            return self.unreadable(verdict.extracted, "an integer")
+        verdict, early = self.screen(task, completion, "an integer", integer=True)
+        if early is not None:
+            return early
         got, d, kind = int(verdict.value), task.data, task.data["kind"]
         parts: list[str] = []
         if got < 0:

@@ -10,7 +10,6 @@ import numpy as np
 from distil_envs.core import Feedback, Task
 from distil_envs.env import stable_task_id
 from distil_envs.math.base import BOXED_INSTRUCTION, MathProceduralEnv, num
-from distil_envs.math.checking import check_math_answer
 
 NAMES = ("Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam")
 
@@ -190,13 +189,9 @@ class WordProblemsEnv(MathProceduralEnv):
         )
 
     def check(self, task: Task, completion: str) -> Feedback:
-        verdict = check_math_answer(task.answer, completion)
-        if verdict.correct:
-            return Feedback.right()
-        if verdict.extracted is None:
-            return self.no_answer()
-        if verdict.value is None:
-            return self.unreadable(verdict.extracted, "a number")
+        verdict, early = self.screen(task, completion, "a number")
+        if early is not None:
+            return early
         problem: Problem = task.data["problem"]
         gold, got = problem.steps[-1][1], verdict.value
         parts = []

@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from functools import reduce
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
