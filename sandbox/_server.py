@@ -16,7 +16,7 @@ program it:
    so nothing one program leaves behind can touch the next;
 4. removes the work dir and answers with exit code, output, flags, wall and CPU seconds.
 
-Standard library only; it must not start threads (it forks). It runs with `-I -S`: no site
+Standard library only; it must not start threads (it forks). It runs with `-s -S`: no site
 packages (forking an interpreter that loaded site's .pth hooks costs several times more), so
 programs get the standard library only.
 """
@@ -124,7 +124,7 @@ def child_main(req, workdir, stdin_path, out_w, err_w, code):
         set_limits(req["limits"])
         prog = os.path.join(workdir, req.get("filename", "main.py"))
         if req.get("mode") == "exec":
-            os.execve(PYTHON, [PYTHON, "-I", "-S", prog], dict(os.environ))
+            os.execve(PYTHON, [PYTHON, "-s", "-S", prog], dict(os.environ))
         run_warm(prog, code)
     except BaseException as exc:  # noqa: BLE001 - the child must never return into the server
         try:

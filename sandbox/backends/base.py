@@ -24,7 +24,10 @@ from typing import Any
 from sandbox.types import ExecutionResult, Limits
 
 SERVER_SOURCE = (Path(__file__).resolve().parent.parent / "_server.py").read_text(encoding="utf-8")
-CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+# The fork server's whole environment. Servers start with `-s -S` (no site packages) rather
+# than -I, whose implied -E would ignore the fixed hash seed: with it, set iteration order is
+# the same in every worker and every run, so results do not depend on which worker ran them.
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
 # Outer uids for programs (when we are root): one per worker, far from real accounts.
 UID_BASE = 61000
 START_TIMEOUT_S = 20.0
@@ -78,7 +81,7 @@ class Server:
     def __init__(self, argv: list[str], *, pass_fds: tuple[int, ...] = (), preexec_fn=None):
         self._log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                                     env=dict(CLEAN_ENV), close_fds=True, pass_fds=pass_fds,
+                                     env=dict(CLEAN_ENV), cwd="/", close_fds=True, pass_fds=pass_fds,
                                      start_new_session=True, preexec_fn=preexec_fn)
         self._buf = b""
         hello = self._recv(time.monotonic() + START_TIMEOUT_S)

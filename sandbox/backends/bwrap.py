@@ -63,7 +63,7 @@ def bwrap_argv(worker_id: int, *, privileged: bool | None = None) -> tuple[list[
     argv = ["bwrap", *ns, "--die-with-parent", "--new-session", "--hostname", "sandbox",
             *_root_fs_args(), "--proc", "/proc", "--dev", "/dev",
             "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp",
-            "--", python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config]
+            "--", python_executable(), "-s", "-S", "-c", SERVER_SOURCE, config]
     return argv, config
 
 
@@ -78,7 +78,7 @@ class BwrapBackend(Backend):
         if shutil.which("bwrap") is None:
             return "bubblewrap is not installed (apt-get install bubblewrap)"
         argv, _ = bwrap_argv(0)
-        probe = argv[: argv.index("--") + 1] + [python_executable(), "-I", "-S", "-c", "pass"]
+        probe = argv[: argv.index("--") + 1] + [python_executable(), "-s", "-S", "-c", "pass"]
         try:
             done = subprocess.run(probe, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"})
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -29,7 +29,7 @@ def container_kwargs(image: str, worker_id: int, limits: Limits = Limits(), *, c
     config = json.dumps({"python": "/usr/local/bin/python", "tmp": "/tmp", "sweep": "pidns"})
     return {
         "image": image,
-        "command": ["python", "-I", "-S", "-c", SERVER_SOURCE, config],
+        "command": ["python", "-s", "-S", "-c", SERVER_SOURCE, config],
         "detach": True,
         "stdin_open": True,
         "tty": False,
@@ -43,7 +43,7 @@ def container_kwargs(image: str, worker_id: int, limits: Limits = Limits(), *, c
         "mem_limit": limits.memory_bytes + (64 << 20),
         "memswap_limit": limits.memory_bytes + (64 << 20),
         "nano_cpus": int(cpus * 1e9),
-        "environment": {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"},
+        "environment": {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0"},
         "working_dir": "/tmp",
         "hostname": "sandbox",
         "labels": {"distil-sandbox": "1", "distil-sandbox.worker": str(worker_id)},

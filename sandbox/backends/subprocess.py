@@ -32,7 +32,7 @@ class SubprocessBackend(Backend):
             extra = {"sweep": "uid", "child_uid": uid, "child_gid": uid}
         config = Backend.server_config(tmp=tmp, **extra)
         try:
-            server = Server([python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config])
+            server = Server([python_executable(), "-s", "-S", "-c", SERVER_SOURCE, config])
         except (OSError, SandboxUnavailableError):
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -69,7 +69,7 @@ def unshare_argv(worker_id: int, tmp: str) -> list[str]:
     cover = first_closed_dir(python_prefix()) if root else ""
     return ["unshare", *user, "--net", "--pid", "--ipc", "--uts", "--mount", "--fork", "--mount-proc",
             "--kill-child", "--", "/bin/sh", "-c", PRELUDE, "sh", tmp, python_prefix(), cover,
-            python_executable(), "-I", "-S", "-c", SERVER_SOURCE, config]
+            python_executable(), "-s", "-S", "-c", SERVER_SOURCE, config]
 
 
 class UnshareBackend(Backend):

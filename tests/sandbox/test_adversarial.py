@@ -60,9 +60,9 @@ def test_memory_bomb_is_contained(box):
 
 def test_infinite_loop_times_out(box):
     res = box.run("while True:\n    pass", limits=Limits(wall_s=1.0, cpu_s=5.0))
-    assert res.timed_out and res.exit_code == -9 and res.wall_s < 1.0 + 2.0
-    cpu = box.run("while True:\n    pass", limits=Limits(wall_s=5.0, cpu_s=1.0))
-    assert cpu.timed_out and cpu.exit_code in (-9, -24)  # SIGKILL or SIGXCPU
+    assert res.timed_out and res.exit_code == -9 and res.wall_s < 1.0 + 4.0, res
+    cpu = box.run("while True:\n    pass", limits=Limits(wall_s=8.0, cpu_s=1.0))
+    assert cpu.timed_out and cpu.exit_code in (-9, -24), cpu  # SIGXCPU at the CPU limit (or SIGKILL)
     assert_clean(box)
 
 

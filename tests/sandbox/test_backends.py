@@ -61,6 +61,13 @@ def test_results_do_not_depend_on_timing_or_history(box):
     assert "ZeroDivisionError" in first.stderr and first.exit_code == 1
 
 
+def test_set_order_is_the_same_in_every_worker(box):
+    program = "print(list({'alpha', 'beta', 'gamma', 'delta', 'epsilon'}), hash('x'))"
+    with Sandbox(box.backend_name) as other, Sandbox(box.backend_name, warm=False) as fresh:
+        outputs = {box.run(program).stdout, other.run(program).stdout, fresh.run(program).stdout}
+    assert len(outputs) == 1
+
+
 def test_fresh_interpreter_mode_matches_warm_mode(box):
     with Sandbox(box.backend_name, warm=False) as fresh:
         res = fresh.run("import sys\nprint(sys.argv[0].endswith('main.py'), input())", stdin="x")
@@ -79,8 +86,8 @@ def test_docker_container_arguments_isolate():
     assert not kw["user"].startswith("0") and kw["user"] != "root"
     assert kw["pids_limit"] <= 32 and kw["mem_limit"] == kw["memswap_limit"] < 512 << 20
     assert kw["nano_cpus"] == 500_000_000 and "/tmp" in kw["tmpfs"] and "noexec" in kw["tmpfs"]["/tmp"]
-    assert set(kw["environment"]) == {"PATH", "LANG", "HOME"}
-    assert kw["command"][:3] == ["python", "-I", "-S"] and kw["stdin_open"] and kw["labels"]["distil-sandbox"] == "1"
+    assert set(kw["environment"]) == {"PATH", "LANG", "HOME", "PYTHONHASHSEED"}
+    assert kw["command"][:3] == ["python", "-s", "-S"] and kw["stdin_open"] and kw["labels"]["distil-sandbox"] == "1"
 
 
 @pytest.mark.docker
