@@ -13,8 +13,8 @@ of the mass, so both truncated distributions still sum to one. `teacher/mass` an
 `student/mass` report how much probability the kept ids carry.
 
 Memory: `chunked_distil_loss` / `chunked_sdpo_loss` compute the same losses from hidden states
-and the LM head weight, chunk by chunk under activation checkpointing, never holding (B, T, V)
-logits (benchmarks/loss_memory.py measures it).
+and the LM head weight, chunk by chunk with activation checkpointing (logits recomputed in the
+backward pass), never holding (B, T, V) logits (benchmarks/loss_memory.py measures it).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Callable, Union
 
 import torch
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from agents.types import TeacherTargets
 
@@ -198,23 +197,59 @@ def _naive(logits: torch.Tensor) -> Callable:
     return lambda fn: fn(flat, slice(0, flat.shape[0]))
 
 
+class _RecomputedRows(torch.autograd.Function):
+    """Per-row outputs of fn(hidden @ weight.T + bias, rows), `chunk_size` rows at a time.
+
+    Activation checkpointing written out for this one case: the forward pass keeps no graph, the
+    backward pass recomputes each chunk's logits, backpropagates the chunk's incoming gradients
+    to them, and accumulates d weight in place (addmm_). torch.utils.checkpoint computes the same
+    numbers, but materialises a (V, H) weight gradient per chunk before summing them, which costs
+    one more LM-head-sized buffer (0.6 GB at V = 150k, H = 1024). No double backward.
+    """
+
+    @staticmethod
+    def forward(ctx, fn, chunk_size, hidden, weight, bias):
+        ctx.fn, ctx.chunk_size = fn, chunk_size
+        ctx.save_for_backward(hidden, weight, bias)
+        outs = [fn(F.linear(hidden[rows], weight, bias), rows) for rows in _slices(hidden.shape[0], chunk_size)]
+        return tuple(torch.cat(parts) for parts in zip(*outs))
+
+    @staticmethod
+    def backward(ctx, *grad_outs):
+        hidden, weight, bias = ctx.saved_tensors
+        g_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[2] else None
+        g_weight = torch.zeros_like(weight) if ctx.needs_input_grad[3] else None
+        g_bias = torch.zeros_like(bias) if bias is not None and ctx.needs_input_grad[4] else None
+        for rows in _slices(hidden.shape[0], ctx.chunk_size):
+            h = hidden[rows]
+            with torch.no_grad():
+                logits = F.linear(h, weight, bias)  # (n, V)
+            with torch.enable_grad():
+                logits.requires_grad_(True)
+                pairs = [(o, g[rows]) for o, g in zip(ctx.fn(logits, rows), grad_outs) if o.requires_grad]
+                (g_logits,) = torch.autograd.grad([o for o, _ in pairs], logits, [g for _, g in pairs])
+            g_logits = g_logits.to(weight.dtype)
+            del logits
+            if g_hidden is not None:
+                g_hidden[rows] = g_logits @ weight
+            if g_weight is not None:
+                g_weight.addmm_(g_logits.t(), h)
+            if g_bias is not None:
+                g_bias += g_logits.sum(0)
+        return None, None, g_hidden, g_weight, g_bias
+
+
+def _slices(n: int, size: int) -> list[slice]:
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
 def _chunked(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, chunk_size: int) -> Callable:
     """Runner: logits = hidden @ weight.T (+ bias) for `chunk_size` rows at a time, recomputed in
-    the backward pass (torch.utils.checkpoint), so only one chunk of logits is ever alive."""
+    the backward pass, so only one chunk of logits is ever alive."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size} must be >= 1")
     flat = hidden.reshape(-1, hidden.shape[-1])  # (N, H)
-
-    def piece(fn, rows, h, w, b):
-        return fn(F.linear(h, w, b), rows)
-
-    def run(fn):
-        outs = []
-        for start in range(0, flat.shape[0], chunk_size):
-            rows = slice(start, min(start + chunk_size, flat.shape[0]))
-            outs.append(checkpoint(partial(piece, fn, rows), flat[rows], weight, bias, use_reentrant=False))
-        return tuple(torch.cat(parts) for parts in zip(*outs))
-    return run
+    return lambda fn: _RecomputedRows.apply(fn, chunk_size, flat, weight, bias)
 
 
 def _mean(values: torch.Tensor, weights: torch.Tensor) -> float:
@@ -372,10 +407,10 @@ _DISTIL_DEFAULTS = {name: p.default for name, p in inspect.signature(distil_loss
 
 
 def chunked_distil_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teacher: Teacher,
-                        tokens: torch.Tensor, mask: torch.Tensor, *, chunk_size: int = 256,
+                        tokens: torch.Tensor, mask: torch.Tensor, *, chunk_size: int = 128,
                         lm_head_bias: torch.Tensor | None = None, **options):
     """`distil_loss` (forward CE + future credit) from hidden states (B, T, H) and the LM head
-    weight (V, H), `chunk_size` positions at a time under activation checkpointing.
+    weight (V, H), `chunk_size` positions at a time with activation checkpointing.
 
     Per-token c_t and log pi(y_t | s_t) are computed chunk by chunk (their logits recomputed in
     the backward pass), then combined exactly as in `distil_loss`, so gradients flow through both
@@ -493,12 +528,12 @@ def sdpo_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tens
 
 
 def chunked_sdpo_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teacher: Teacher, tokens: torch.Tensor,
-                      mask: torch.Tensor, *, chunk_size: int = 256, lm_head_bias: torch.Tensor | None = None,
+                      mask: torch.Tensor, *, chunk_size: int = 128, lm_head_bias: torch.Tensor | None = None,
                       alpha: float = 0.5, topk: int | None = 100, topk_rule: str = "student",
                       is_ratio_clamp: float = 2.0, old_logprobs: torch.Tensor | None = None,
                       scale: str = "continuous"):
     """`sdpo_loss` (generalised JSD; alpha=0 forward, alpha=1 reverse KL) from hidden states (B, T, H)
-    and the LM head (V, H), `chunk_size` positions at a time under activation checkpointing."""
+    and the LM head (V, H), `chunk_size` positions at a time with activation checkpointing."""
     B, T, _ = hidden.shape
     prep = _prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
     return _jsd(_chunked(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, "sdpo", alpha=alpha,

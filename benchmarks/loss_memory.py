@@ -2,9 +2,9 @@
 
 Each configuration runs forward + backward in a fresh subprocess (B = 1, hidden 1024, a top-k
 teacher as an expert would send it), and reports the process's peak resident memory
-(`resource.getrusage(...).ru_maxrss`) and its growth over the peak after building the inputs
-(hidden states, the LM head weight and the teacher targets; a tiny warm-up step runs first so
-lazy initialisation is not counted), plus the loss value (the surrogate), the mean per-token
+(`resource.getrusage(...).ru_maxrss`) and its growth over the resident memory after building
+the inputs (hidden states, the LM head weight and the teacher targets; a tiny warm-up step
+runs first so lazy initialisation is not counted), plus the loss value (the surrogate), the mean per-token
 cross-entropy and the gradient norms so the two paths can be compared.
 
     python benchmarks/loss_memory.py                      # V in {32k, 150k} x T in {1k, 4k}
@@ -30,7 +30,14 @@ RESULTS = ROOT / "benchmarks" / "results" / "loss_memory.json"
 
 
 def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb() -> float:
+    """Resident memory now."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
 
 
 def worker(args: argparse.Namespace) -> dict:
@@ -45,7 +52,7 @@ def worker(args: argparse.Namespace) -> dict:
 
     def problem(V, T, H, K):
         hidden = torch.randn(1, T, H, requires_grad=True)
-        weight = (torch.randn(V, H) * H ** -0.5).requires_grad_(True)
+        weight = torch.randn(V, H).mul_(H ** -0.5).requires_grad_(True)  # in place: no transient copy
         # Distinct teacher ids per position, 90% of the teacher's mass on them, the rest in the tail.
         ids = (torch.randint(0, V, (1, T, 1)) + torch.arange(K) * (V // K)) % V
         logprobs = torch.log_softmax(torch.randn(1, T, K) * 2, -1) + torch.log(torch.tensor(0.9))
@@ -60,10 +67,11 @@ def worker(args: argparse.Namespace) -> dict:
         loss.backward()
         return loss, metrics
 
-    step(*problem(4 * args.topk, 2 * args.chunk_size, args.hidden, args.topk))  # warm up code paths, tiny
+    step(*problem(4 * args.topk, 300, args.hidden, args.topk))  # warm up the code paths on a tiny problem
+    torch.manual_seed(args.seed)
     V, T, H, K = args.vocab, args.tokens, args.hidden, args.topk
     hidden, weight, teacher, tokens, mask = problem(V, T, H, K)
-    setup_mb = _maxrss_mb()
+    setup_mb = _rss_mb()
     start = time.perf_counter()
     loss, metrics = step(hidden, weight, teacher, tokens, mask)
     seconds = time.perf_counter() - start
@@ -103,7 +111,7 @@ def main() -> None:
     p.add_argument("--tokens", type=int, nargs="+", default=[1024, 4096])
     p.add_argument("--hidden", type=int, default=1024)
     p.add_argument("--topk", type=int, default=64, help="teacher entries per position (plus the tail bucket)")
-    p.add_argument("--chunk-size", type=int, default=256)
+    p.add_argument("--chunk-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", type=Path, default=RESULTS)
@@ -115,7 +123,8 @@ def main() -> None:
         print(json.dumps(worker(args)))
         return
     rows = []
-    header = f"{'V':>7} {'T':>5} {'mode':>8} {'time s':>7} {'peak MB':>8} {'loss MB':>8} {'loss':>12}"
+    header = (f"{'V':>7} {'T':>5} {'mode':>8} {'time s':>7} {'peak MB':>8} {'loss MB':>8} {'loss':>14} "
+              f"{'mean CE':>10}")
     print(header)
     for vocab in args.vocab:
         for tokens in args.tokens:
@@ -126,7 +135,7 @@ def main() -> None:
                     print(f"{vocab:>7} {tokens:>5} {mode:>8}  failed: {r['error']}")
                 else:
                     print(f"{vocab:>7} {tokens:>5} {mode:>8} {r['seconds']:>7.1f} {r['peak_rss_mb']:>8.0f} "
-                          f"{r['loss_peak_mb']:>8.0f} {r['loss']:>12.6f}", flush=True)
+                          f"{r['loss_peak_mb']:>8.0f} {r['loss']:>14.6f} {r['cost']:>10.6f}", flush=True)
     summary = []
     for vocab in args.vocab:
         for tokens in args.tokens:

@@ -438,3 +438,16 @@ def test_chunked_rejects_unknown_options():
     with pytest.raises(TypeError, match="baselin"):
         chunked_distil_loss(hidden, weight, torch.zeros(1, 3, 7), torch.zeros(1, 3, dtype=torch.long),
                             torch.ones(1, 3), baselin="loo")
+
+
+def test_chunked_with_bias_and_frozen_head():
+    g = torch.Generator().manual_seed(9)
+    hidden = torch.randn(2, 5, 8, generator=g, requires_grad=True)
+    weight, bias = torch.randn(20, 8, generator=g), torch.randn(20, generator=g, requires_grad=True)
+    teacher = F.log_softmax(torch.randn(2, 5, 20, generator=g), -1)
+    tokens, mask = torch.randint(0, 20, (2, 5), generator=g), torch.ones(2, 5)
+    a, _ = distil_loss(F.linear(hidden, weight, bias), teacher, tokens, mask, topk=4)
+    b, _ = chunked_distil_loss(hidden, weight, teacher, tokens, mask, topk=4, lm_head_bias=bias, chunk_size=3)
+    ga, gb = torch.autograd.grad(a, (hidden, bias)), torch.autograd.grad(b, (hidden, bias))
+    assert abs(float((a - b).detach())) < 1e-5
+    assert all((x - y).abs().max() < 1e-5 for x, y in zip(ga, gb))
