@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Union
 
 import torch
 import torch.nn.functional as F
 
 from agents.types import TeacherTargets
 
-Teacher = Union[TeacherTargets, torch.Tensor]
+Teacher = TeacherTargets | torch.Tensor
 TOPK_RULES = ("teacher", "student", "union")
 
 

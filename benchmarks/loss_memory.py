@@ -89,7 +89,7 @@ def run_one(args: argparse.Namespace, mode: str, vocab: int, tokens: int) -> dic
     cmd = [sys.executable, __file__, "--worker", "--mode", mode, "--vocab", str(vocab), "--tokens", str(tokens),
            "--hidden", str(args.hidden), "--topk", str(args.topk), "--chunk-size", str(args.chunk_size),
            "--threads", str(args.threads), "--seed", str(args.seed)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         why = "killed (out of memory?)" if proc.returncode < 0 else proc.stderr.strip().splitlines()[-1:]
         return {"mode": mode, "vocab": vocab, "tokens": tokens, "error": str(why), "returncode": proc.returncode}

@@ -7,8 +7,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from agents.losses import (chunked_distil_loss, chunked_sdpo_loss, distil_loss, generalized_jsd, grpo_loss,
-                           opsd_loss, sdpo_loss, select_topk)
+from agents.losses import (
+    chunked_distil_loss,
+    chunked_sdpo_loss,
+    distil_loss,
+    generalized_jsd,
+    grpo_loss,
+    opsd_loss,
+    sdpo_loss,
+    select_topk,
+)
 from agents.types import TeacherTargets
 
 V = 3
@@ -126,7 +134,7 @@ def test_leave_one_out_baseline_is_unbiased_over_iid_pairs(eos):
     fd = _fd_grad(mdp.objective, mdp.theta)
     theta = mdp.theta.clone().requires_grad_(True)
     probs = {y: mdp.prob(y, mdp.theta) for y in mdp.seqs}
-    total, moved = 0, 0.0
+    total = 0
     for y1, y2 in itertools.product(mdp.seqs, repeat=2):
         logits, teacher, tokens, mask = mdp.batch([y1, y2], theta)
         loo, _ = distil_loss(logits, teacher, tokens, mask, group_ids=torch.tensor([7, 7]), baseline="loo")
@@ -311,7 +319,7 @@ def test_normalised_by_the_number_of_real_tokens():
     assert torch.allclose(both, (parts[0] * n[0] + parts[1] * n[1]) / n.sum())
     assert m["distil/tokens"] == float(n.sum())
     # padding more positions changes nothing
-    pad = lambda x, v: torch.cat([x, torch.full_like(x[:, :3], v)], dim=1)  # noqa: E731
+    pad = lambda x, v: torch.cat([x, torch.full_like(x[:, :3], v)], dim=1)
     longer, _ = distil_loss(pad(logits, 0.0), pad(teacher, 0.0), pad(tokens, 0), pad(mask, 0.0), baseline="none")
     assert torch.allclose(longer, both)
     grpo, _ = grpo_loss(logits[..., 0], logits[..., 0], torch.tensor([0.0, 1.0]), torch.tensor([0, 0]), mask,
