@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(VENV)/bin/distil demo
+	$(PY) -m agents.demo
 
 test: setup
 	$(PY) -m pytest -q --timeout=600

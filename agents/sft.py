@@ -35,6 +35,8 @@ import torch
 from agents.config import SFT_SEEDS
 
 VERSION = "sft-v1"
+# One warm start serves the demo (math) and the benchmark (math, science, code).
+WARM_START_ENVS = ("distil/math-arithmetic-v0", "distil/science-unit-conversion-v0", "distil/code-synth-v0")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -46,15 +48,15 @@ class SFTConfig:
     """Supervised warm start (see each field's help text)."""
 
     model: str = field(default="tiny", metadata=_help("base model: 'tiny', a directory or a Hub id"))
-    envs: list[str] = field(default_factory=lambda: ["distil/math-arithmetic-v0"], metadata=_help(
+    envs: list[str] = field(default_factory=lambda: list(WARM_START_ENVS), metadata=_help(
         "env ids whose reference solutions are the training data"))
     difficulty: int = field(default=1, metadata=_help("difficulty of procedural envs"))
-    tasks: int = field(default=3000, metadata=_help("distinct tasks per env (SFT seeds)"))
+    tasks: int = field(default=2000, metadata=_help("distinct tasks per env (SFT seeds)"))
     teacher_fraction: float = field(default=0.5, metadata=_help(
         "fraction of examples written as teacher contexts (feedback / sibling / correction -> reference)"))
-    steps: int = field(default=1500, metadata=_help("optimizer steps"))
+    steps: int = field(default=2000, metadata=_help("optimizer steps"))
     batch_size: int = field(default=32, metadata=_help("examples per step"))
-    lr: float = field(default=3e-3, metadata=_help("AdamW peak learning rate (cosine decay to 10%)"))
+    lr: float = field(default=5e-3, metadata=_help("AdamW peak learning rate (cosine decay to 10%)"))
     seed: int = field(default=0, metadata=_help("data order and initialisation seed"))
     threads: int = field(default=1, metadata=_help("torch CPU threads"))
     device: str = field(default="cpu", metadata=_help("cpu | cuda"))
@@ -144,7 +146,7 @@ def sft(cfg: SFTConfig, out_dir: str | os.PathLike, *, log=print) -> Path:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
-        running = float(loss) if running is None else 0.95 * running + 0.05 * float(loss)
+        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
         if step % max(1, cfg.steps // 10) == 0 or step == cfg.steps:
             log(f"sft step {step}/{cfg.steps}  loss {running:.3f}  {time.perf_counter() - t0:.0f}s")
     out_path = Path(out_dir)
