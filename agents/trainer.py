@@ -92,14 +92,26 @@ def train_prompt(envs: dict[str, Any], cfg: TrainConfig, index: int) -> tuple[st
     return env_id, seed, envs[env_id].task
 
 
-def load_policy(cfg: TrainConfig, name: str | None = None):
-    if cfg.generator == "vllm":
-        from agents.vllm_policy import VLLMPolicy
-
-        return VLLMPolicy.from_pretrained(name or cfg.model, device=cfg.device, dtype=cfg.dtype)
+def load_policy(cfg: TrainConfig):
+    """The trained policy (transformers; it also serves the self-teacher and the loss)."""
     from agents.policy import HFPolicy
 
-    return HFPolicy.from_pretrained(name or cfg.model, device=cfg.device, dtype=cfg.dtype)
+    return HFPolicy.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype)
+
+
+def load_generator(cfg: TrainConfig, policy: Any):
+    """What samples rollouts: the policy itself, or a vLLM engine whose weights follow it."""
+    if cfg.generator == "hf":
+        return policy
+    from agents.vllm_policy import VLLMPolicy
+
+    model = cfg.model
+    if model.startswith("tiny"):
+        from agents.policy import TINY_NAMES
+        from agents.tiny import ensure_tiny_model
+
+        model = str(ensure_tiny_model(TINY_NAMES.get(model, "tiny")))
+    return VLLMPolicy(model, tokenizer=policy.tokenizer, dtype=cfg.dtype, seed=cfg.seed)
 
 
 def build_expert(cfg: TrainConfig, policy: Any, envs: dict[str, Any]):
@@ -254,6 +266,7 @@ def train(cfg: TrainConfig) -> Path:
     np.random.seed(cfg.seed % 2**32)
 
     policy = load_policy(cfg)
+    generator = load_generator(cfg, policy)
     model = policy.model
     model.train()
     envs = make_envs(cfg)
@@ -279,8 +292,10 @@ def train(cfg: TrainConfig) -> Path:
         kept = [line for line in (metrics_path.read_text().splitlines() if metrics_path.exists() and checkpoint
                                   else []) if json.loads(line)["step"] <= start_step]
         atomic_write_text(metrics_path, "".join(line + "\n" for line in kept))
+    if generator is not policy and checkpoint is not None:
+        generator.sync_weights(model)
     if dist.main and start_step == 0:  # the "before" point of every curve
-        eval_acc = _log(metrics_path, {"step": 0, "rollouts": 0, **evaluate(policy, cfg, envs)})["eval/accuracy"]
+        eval_acc = _log(metrics_path, {"step": 0, "rollouts": 0, **evaluate(generator, cfg, envs)})["eval/accuracy"]
 
     bar = ProgressBar(cfg.progress and dist.main, cfg.steps, start_step)
     try:
@@ -296,7 +311,7 @@ def train(cfg: TrainConfig) -> Path:
             groups: list[list[Completion]] = []
             for i, (_, _, task) in zip(indices, prompts):
                 seeded = SamplingConfig(**{**sampling.__dict__, "seed": task_seed(cfg.seed + 1, i)})
-                groups += policy.generate([task.prompt], n=cfg.samples_per_prompt, sampling=seeded)
+                groups += generator.generate([task.prompt], n=cfg.samples_per_prompt, sampling=seeded)
             row["time/generate_s"] = time.perf_counter() - t0
 
             # 3. the envs judge every completion (reward + Feedback)
@@ -327,8 +342,10 @@ def train(cfg: TrainConfig) -> Path:
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or float("inf"))
             optimizer.step()
             scheduler.step()
-            if expert is not None and hasattr(expert, "update"):
+            if expert is not None:
                 expert.update(model)
+            if generator is not policy:
+                generator.sync_weights(model)
             row["time/train_s"] = time.perf_counter() - t0
 
             # 6. metrics (summed over ranks)
@@ -347,7 +364,7 @@ def train(cfg: TrainConfig) -> Path:
             if dist.main:
                 if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps:
                     t0 = time.perf_counter()
-                    row.update(evaluate(policy, cfg, envs))
+                    row.update(evaluate(generator, cfg, envs))
                     row["time/eval_s"] = time.perf_counter() - t0
                     eval_acc = row["eval/accuracy"]
                 _log(metrics_path, row)
