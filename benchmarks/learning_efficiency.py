@@ -34,13 +34,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ALGOS = ("distil", "ce_local", "sdpo", "opsd", "grpo")
+# Ablations of DistIL run beside the five (name -> TrainConfig overrides); the paper leaves these open.
+VARIANTS = {"distil_kl": dict(algo="distil", cost="kl"),
+            "distil_len": dict(algo="distil", normalize_cost_to_go="length")}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 SETTINGS = {
-    "quick": dict(steps=6, prompts_per_step=3, samples_per_prompt=4, max_new_tokens=48, eval_every=3, eval_tasks=4,
-                  eval_samples=2, seeds=3),
-    "full": dict(steps=30, prompts_per_step=6, samples_per_prompt=4, max_new_tokens=64, eval_every=5, eval_tasks=12,
-                 eval_samples=4, seeds=3),
+    "quick": dict(steps=30, prompts_per_step=6, samples_per_prompt=4, max_new_tokens=48, eval_every=5, eval_tasks=8,
+                  eval_samples=4, seeds=3),
+    "full": dict(steps=100, prompts_per_step=6, samples_per_prompt=4, max_new_tokens=64, eval_every=10,
+                 eval_tasks=24, eval_samples=4, seeds=3),
 }
 
 
@@ -55,9 +58,11 @@ def run_one(job: dict) -> dict:
     out = Path(job["out_dir"])
     if out.exists():
         shutil.rmtree(out)
-    cfg = TrainConfig(algo=job["algo"], envs=job["envs"], model=job["model"], teacher=job["teacher"],
+    overrides = VARIANTS.get(job["algo"], {"algo": job["algo"]})
+    cfg = TrainConfig(envs=job["envs"], model=job["model"], teacher=job["teacher"],
                       feedback="correction" if job["algo"] == "opsd" else "diagnostic", seed=job["seed"],
-                      out_dir=str(out), progress=False, checkpoint_every=0, lr=job["lr"], **job["settings"])
+                      out_dir=str(out), progress=False, checkpoint_every=0, lr=job["lr"], **overrides,
+                      **job["settings"])
     t0 = time.perf_counter()
     train(cfg)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -74,7 +79,7 @@ def summarize(results: list[dict]) -> dict:
     for pass_name in sorted({r["pass"] for r in results} - {"shared"}):
         rows = [r for r in results if r["pass"] in (pass_name, "shared")]  # grpo's runs serve every pass
         block = {}
-        for algo in ALGOS:
+        for algo in (*ALGOS, *VARIANTS):
             runs = [r for r in rows if r["algo"] == algo]
             if not runs:
                 continue
@@ -121,7 +126,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the < 10 minute version")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per algorithm (default 3)")
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel (one torch thread each)")
-    parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of every run")
+    parser.add_argument("--lr", type=float, default=2e-4, help="learning rate of every run")
+    parser.add_argument("--ablations", action="store_true", help=f"also run {', '.join(VARIANTS)}")
     parser.add_argument("--passes", default="self,oracle", help="comma-separated: self, oracle")
     args = parser.parse_args()
 
@@ -136,8 +142,9 @@ def main() -> None:
     print(f"warm-started model: {model} ({time.perf_counter() - t0:.0f}s)", flush=True)
     runs_dir = RESULTS / "learning_efficiency_runs"
     jobs = []
+    names = (*ALGOS, *VARIANTS) if args.ablations else ALGOS
     for pass_name in args.passes.split(","):
-        for algo in ALGOS:
+        for algo in names:
             if algo == "grpo" and pass_name != "self":
                 continue  # no teacher: one set of grpo runs serves both passes
             for seed in range(seeds):
