@@ -17,11 +17,9 @@ Writes benchmarks/results/env_throughput.json (atomically).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -30,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import distil_envs  # noqa: E402
+from distil_envs.files import atomic_write_json  # noqa: E402
 
 GOALS = {"distil/math-arithmetic-v0": 2000.0}
 DEFAULT_GOAL = 200.0  # families that need math-verify or pint
@@ -105,19 +104,6 @@ def measure_checking(seconds: float) -> dict:
     return rates
 
 
-def write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per env and mode")
@@ -188,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
         "envs": results,
         "check_math_answer_calls_per_s": checking,
     }
-    write_atomically(args.output, report)
+    atomic_write_json(args.output, report, sort_keys=True)
     print(f"wrote {args.output}")
     return report
 

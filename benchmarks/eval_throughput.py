@@ -14,7 +14,6 @@ and with one thread, as each 1-CPU Ray actor gets. Results go to benchmarks/resu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile

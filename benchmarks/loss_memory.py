@@ -21,9 +21,10 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from distil_envs.files import atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "loss_memory.json"
@@ -96,15 +97,6 @@ def run_one(args: argparse.Namespace, mode: str, vocab: int, tokens: int) -> dic
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--vocab", type=int, nargs="+", default=[32_000, 150_000])
@@ -154,7 +146,7 @@ def main() -> None:
               f"grad-norm rel diff {s['grad_norm_weight_rel_diff']:.2e}")
     import torch
 
-    write_atomic(args.output, {"benchmark": "loss_memory", "device": "cpu", "torch": torch.__version__,
+    atomic_write_json(args.output, {"benchmark": "loss_memory", "device": "cpu", "torch": torch.__version__,
                                "cpu_count": os.cpu_count(), "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                                "rows": rows, "summary": summary})
     print(f"wrote {args.output}")

