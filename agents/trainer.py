@@ -287,6 +287,10 @@ def train(cfg: TrainConfig) -> Path:
         set_rng_state(state["rng"][dist.rank] if dist.rank < len(state["rng"]) else state["rng"][0])
         start_step, position, eval_acc = state["step"], state["position"], state.get("eval_acc")
     if dist.main:
+        if checkpoint is None and (run_dir / "checkpoints").exists():
+            import shutil  # starting over in an old run directory: its checkpoints must not be resumed later
+
+            shutil.rmtree(run_dir / "checkpoints")
         run_dir.mkdir(parents=True, exist_ok=True)
         cfg.save(run_dir / "config.json")
         kept = [line for line in (metrics_path.read_text().splitlines() if metrics_path.exists() and checkpoint

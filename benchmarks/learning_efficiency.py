@@ -65,12 +65,17 @@ def run_one(job: dict) -> dict:
                       **job["settings"])
     t0 = time.perf_counter()
     train(cfg)
+    return read_run(job["pass"], job["algo"], job["seed"], out, time.perf_counter() - t0)
+
+
+def read_run(pass_name: str, algo: str, seed: int, out: Path, seconds: float | None = None) -> dict:
+    """One run's held-out curve, final per-env accuracy and training reward from its metrics.jsonl."""
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     curve = [(r["rollouts"], r["eval/accuracy"]) for r in rows if "eval/accuracy" in r]
     per_env = {k: v for k, v in rows[-1].items() if k.startswith("eval/distil/")}
     reward = [r["rollout/reward"] for r in rows if "rollout/reward" in r]
-    return {**{k: job[k] for k in ("pass", "algo", "seed")}, "curve": curve, "final_per_env": per_env,
-            "train_reward": reward, "seconds": time.perf_counter() - t0}
+    return {"pass": pass_name, "algo": algo, "seed": seed, "curve": curve, "final_per_env": per_env,
+            "train_reward": reward, "seconds": seconds if seconds is not None else float("nan")}
 
 
 def summarize(results: list[dict]) -> dict:
@@ -88,7 +93,7 @@ def summarize(results: list[dict]) -> dict:
             block[algo] = {"rollouts": xs, "mean": ys.mean(0).tolist(), "min": ys.min(0).tolist(),
                            "max": ys.max(0).tolist(), "final_mean": float(ys[:, -1].mean()),
                            "final_std": float(ys[:, -1].std()), "start_mean": float(ys[:, 0].mean()),
-                           "seconds": float(np.mean([r["seconds"] for r in runs]))}
+                           "seeds": len(runs), "seconds": float(np.mean([r["seconds"] for r in runs]))}
         if "grpo" in block:
             target = block["grpo"]["final_mean"]
             for algo, b in block.items():
@@ -128,6 +133,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel (one torch thread each)")
     parser.add_argument("--lr", type=float, default=2e-4, help="learning rate of every run")
     parser.add_argument("--ablations", action="store_true", help=f"also run {', '.join(VARIANTS)}")
+    parser.add_argument("--from-runs", action="store_true",
+                        help="do not train: summarise the run directories a previous invocation left")
     parser.add_argument("--passes", default="self,oracle", help="comma-separated: self, oracle")
     args = parser.parse_args()
 
@@ -155,13 +162,25 @@ def main() -> None:
                              "out_dir": str(runs_dir / tag / algo / f"seed{seed}")})
     print(f"{len(jobs)} runs, {args.workers} at a time, mode={mode}, settings={settings}", flush=True)
     results = []
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for result in pool.map(run_one, jobs):
+    if args.from_runs:  # re-summarise finished runs; runs whose curve is incomplete are left out and named
+        points = settings["steps"] // settings["eval_every"] + 1
+        for job in jobs:
+            out = Path(job["out_dir"])
+            result = read_run(job["pass"], job["algo"], job["seed"], out) if (out / "metrics.jsonl").exists() \
+                else None
+            if result is None or len(result["curve"]) < points:
+                print(f"  left out (incomplete): {job['pass']} {job['algo']} seed {job['seed']}", flush=True)
+                continue
             results.append(result)
-            print(f"  {result['pass']:>6} {result['algo']:>8} seed {result['seed']}: held-out "
-                  f"{result['curve'][0][1]:.3f} -> {result['curve'][-1][1]:.3f} ({result['seconds']:.0f}s)", flush=True)
+    else:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            for result in pool.map(run_one, jobs):
+                results.append(result)
+                print(f"  {result['pass']:>6} {result['algo']:>8} seed {result['seed']}: held-out "
+                      f"{result['curve'][0][1]:.3f} -> {result['curve'][-1][1]:.3f} ({result['seconds']:.0f}s)",
+                      flush=True)
     summary = summarize(results)
-    out = {"mode": mode, "settings": settings, "seeds": seeds, "lr": args.lr, "model": model,
+    out = {"mode": mode, "from_runs": args.from_runs, "settings": settings, "seeds": seeds, "lr": args.lr, "model": model,
            "envs": list(WARM_START_ENVS), "rollouts_per_step": settings["prompts_per_step"] *
            settings["samples_per_prompt"], "summary": summary, "runs": results,
            "wall_s": time.perf_counter() - t0}
@@ -171,12 +190,13 @@ def main() -> None:
     tmp.write_text(json.dumps(out, indent=1))
     os.replace(tmp, path)
     plot(summary, RESULTS / "learning_efficiency.png")
-    print(f"\n{'pass':>6} {'algo':>8} {'start':>6} {'final':>14} {'rollouts to GRPO final':>24}")
+    print(f"\n{'pass':>6} {'algo':>10} {'seeds':>5} {'start':>6} {'final (mean ± std)':>18} "
+          f"{'rollouts to GRPO final':>24}")
     for pass_name, block in summary.items():
         for algo, b in block.items():
             reach = b.get("rollouts_to_grpo_final")
-            print(f"{pass_name:>6} {algo:>8} {b['start_mean']:6.3f} {b['final_mean']:7.3f} ± {b['final_std']:.3f} "
-                  f"{'never' if reach is None else reach:>24}")
+            print(f"{pass_name:>6} {algo:>10} {b['seeds']:>5} {b['start_mean']:6.3f} {b['final_mean']:10.3f} ± "
+                  f"{b['final_std']:.3f} {'never' if reach is None else reach:>24}")
     print(f"\nwrote {path} and {RESULTS / 'learning_efficiency.png'} in {out['wall_s'] / 60:.1f} min")
 
 

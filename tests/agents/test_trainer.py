@@ -93,6 +93,10 @@ def test_short_run_changes_every_parameter_and_not_the_frozen_teacher(algo, tiny
     after = AutoModelForCausalLM.from_pretrained(run / "final").state_dict()  # final/ loads with from_pretrained
     unchanged = [name for name, p in before.items() if torch.equal(p, after[name])]
     assert not unchanged, f"{algo}: parameters not updated: {unchanged}"
+    if algo == "distil":
+        from agents.plot import plot_run
+
+        assert plot_run(run).stat().st_size > 10_000  # `distil plot RUN_DIR`
     if algo != "grpo":
         teacher = load_checkpoint(latest_checkpoint(run))["expert"]
         assert teacher is not None and all(torch.equal(before[k], v) for k, v in teacher.items())
