@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     model = warm_start(SFTConfig(), log=lambda line: print("    " + line, flush=True))
     print(f"    {model} ({time.perf_counter() - t0:.0f}s)\n2/3 DistIL, self-teacher, {args.env} ...", flush=True)
     cfg = TrainConfig(algo="distil", envs=[args.env], model=str(model), teacher="self", feedback="diagnostic",
-                      steps=args.steps, prompts_per_step=8, samples_per_prompt=4, max_new_tokens=64, lr=2e-4,
+                      steps=args.steps, prompts_per_step=8, samples_per_prompt=4, max_new_tokens=64, lr=5e-5,
                       eval_every=10, eval_tasks=args.eval_tasks, eval_samples=4, checkpoint_every=10,
                       out_dir=args.out_dir)
     run = train(cfg)
