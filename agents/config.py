@@ -139,10 +139,11 @@ class TrainConfig:
         need(self.feedback in FEEDBACK_LEVELS, "feedback", f"use one of {FEEDBACK_LEVELS}")
         if self.algo in NEEDS_FEEDBACK and self.feedback == "binary" and not (self.demonstrations and
                                                                               self.algo != "opsd"):
+            also = "" if self.algo == "opsd" else " (or --demonstrations: successful siblings as the signal)"
             raise ValueError(
                 f"TrainConfig.feedback='binary': algo={self.algo!r} needs a teacher signal from the environment; "
-                f"use --feedback {NEEDS_FEEDBACK[self.algo]} (or keep --demonstrations for sibling "
-                f"demonstrations), or --algo grpo, which learns from the reward alone")
+                f"use --feedback {NEEDS_FEEDBACK[self.algo]}{also}, or --algo grpo, which learns from the reward "
+                f"alone")
         if self.algo == "opsd" and self.teacher == "self" and self.feedback != "correction":
             raise ValueError(f"TrainConfig.feedback={self.feedback!r}: opsd's teacher reads the reference solution; "
                              f"use --feedback correction")
@@ -215,7 +216,3 @@ class TrainConfig:
 
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1))
 
-
-def help_of(name: str) -> str:
-    """The help text of field `name` (for the CLI)."""
-    return next(f.metadata["help"] for f in dataclasses.fields(TrainConfig) if f.name == name)
