@@ -14,10 +14,8 @@ from distil_envs.math.checking import check_math_answer, mentions, parse_number
 
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 
-
-class MathBenchmarkEnv(DatasetEnv):
-    """A math benchmark: one problem per row, a final answer checked by `check_math_answer`.
-
+# The Gymnasium sections every benchmark class shares (each adds its own first line).
+_SECTIONS = """
     Description:
         Rows of a Hub dataset (`hub_id`, `hub_config`, `default_split`), or of a local
         JSON/JSONL/CSV/parquet file with the same columns (`path=`).
@@ -47,7 +45,12 @@ class MathBenchmarkEnv(DatasetEnv):
 
     Version history:
         v0: initial version.
-    """
+"""
+
+
+class MathBenchmarkEnv(DatasetEnv):
+    __doc__ = """A math benchmark: one problem per row, a final answer checked by `check_math_answer`.
+    """ + _SECTIONS
 
     domain = "math"
     feedback_kinds = (FeedbackKind.CORRECT, FeedbackKind.FORMAT_ERROR, FeedbackKind.WRONG_ANSWER)
@@ -104,7 +107,8 @@ class MathBenchmarkEnv(DatasetEnv):
 
 
 class GSM8KEnv(MathBenchmarkEnv):
-    """GSM8K grade-school word problems (openai/gsm8k, config "main"; the answer follows "####")."""
+    __doc__ = """GSM8K grade-school word problems (openai/gsm8k, config "main"; the answer follows "####").
+    """ + _SECTIONS
 
     hub_id, hub_config, default_split = "openai/gsm8k", "main", "test"
     problem_columns = ("question",)
@@ -120,27 +124,31 @@ class GSM8KEnv(MathBenchmarkEnv):
 
 
 class Math500Env(MathBenchmarkEnv):
-    """MATH-500 competition problems (HuggingFaceH4/MATH-500; LaTeX answers, checked with math-verify)."""
+    __doc__ = """MATH-500 competition problems (HuggingFaceH4/MATH-500; LaTeX answers, checked with math-verify).
+    """ + _SECTIONS
 
     hub_id, default_split = "HuggingFaceH4/MATH-500", "test"
 
 
 class AIME2024Env(MathBenchmarkEnv):
-    """AIME 2024 I and II (HuggingFaceH4/aime_2024); integer answers from 0 to 999."""
+    __doc__ = """AIME 2024 I and II (HuggingFaceH4/aime_2024); integer answers from 0 to 999.
+    """ + _SECTIONS
 
     hub_id, default_split = "HuggingFaceH4/aime_2024", "train"
     integer_answers, answer_range = True, (0, 999)
 
 
 class AIME2025Env(MathBenchmarkEnv):
-    """AIME 2025 I and II (math-ai/aime25); integer answers from 0 to 999."""
+    __doc__ = """AIME 2025 I and II (math-ai/aime25); integer answers from 0 to 999.
+    """ + _SECTIONS
 
     hub_id, default_split = "math-ai/aime25", "test"
     integer_answers, answer_range = True, (0, 999)
 
 
 class AMC2023Env(MathBenchmarkEnv):
-    """AMC 12 2023 problems with numeric answers (math-ai/amc23)."""
+    __doc__ = """AMC 12 2023 problems with numeric answers (math-ai/amc23).
+    """ + _SECTIONS
 
     hub_id, default_split = "math-ai/amc23", "test"
     problem_columns = ("question", "problem")

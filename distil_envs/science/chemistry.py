@@ -97,7 +97,7 @@ def _compound_template(level: int):
 
 
 class MolarMassEnv(QuantityEnv):
-    """Molar mass of a compound from its formula.
+    __doc__ = """Molar mass of a compound from its formula.
 
     ## Description
     Difficulty 1: simple binary compounds and diatomic gases (H2O, NaCl, NH3).
@@ -179,7 +179,7 @@ def limiting_reagent(rng: np.random.Generator) -> Problem:
 
 
 class StoichiometryEnv(QuantityEnv):
-    """Stoichiometry: grams and moles, product mass, limiting reagent.
+    __doc__ = """Stoichiometry: grams and moles, product mass, limiting reagent.
 
     ## Description
     Difficulty 1: grams to moles and moles to grams. Difficulty 2: mass of a product
