@@ -83,6 +83,8 @@ class DatasetEnv(FeedbackEnv):
     source = "dataset"
     hub_id: ClassVar[str] = ""
     hub_config: ClassVar[str | None] = None
+    # Several Hub configs read one after the other (e.g. SciKnowEval's per-domain ones); empty: `hub_config`.
+    hub_configs: ClassVar[tuple[str | None, ...]] = ()
     default_split: ClassVar[str] = "test"
 
     def __init__(self, *, split: str | None = None, path: str | Path | None = None, limit: int | None = None,
@@ -101,12 +103,21 @@ class DatasetEnv(FeedbackEnv):
     def tasks(self) -> list[Task]:
         """All tasks, loaded on first use."""
         if self._tasks is None:
-            rows = load_records(self.path) if self.path else load_hub_records(self.hub_id, self.hub_config, self.split)
+            if self.path is not None:
+                rows = load_records(self.path)
+            else:
+                configs = self.hub_configs or (self.hub_config,)
+                rows = [row for config in configs for row in load_hub_records(self.hub_id, config, self.split)]
+            rows = [row for row in rows if self.keep_row(row)]
             rows = rows[: self.limit] if self.limit else rows
             if not rows:
-                raise DatasetUnavailableError(f"{type(self).__name__}: no rows in {self.path or self.hub_id}")
+                raise DatasetUnavailableError(f"{type(self).__name__}: no usable rows in {self.source_name()}")
             self._tasks = [self.row_to_task(row, index) for index, row in enumerate(rows)]
         return self._tasks
+
+    def keep_row(self, row: dict[str, Any]) -> bool:
+        """Whether a row becomes a task (families drop rows they cannot pose)."""
+        return True
 
     def row_to_task(self, row: dict[str, Any], index: int) -> Task:
         raise NotImplementedError

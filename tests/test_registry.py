@@ -6,6 +6,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import distil_envs
+import distil_envs.datasets as datasets_module
+from distil_envs.datasets import load_records
+from distil_envs.env import ProceduralEnv
 from env_fixtures import env_kwargs
 
 ENV_IDS = distil_envs.env_ids()
@@ -66,13 +69,25 @@ def test_bad_actions_never_raise(env_id, tmp_path):
 
 
 def _leaks(answer, message, prompt, completion):
-    """The answer shows up as a token of the message (and not just because the prompt or the
-    completion had it). Very short answers ("2", "B") are too common to test this way; the
-    `correction` field and the worked solution are checked for every task."""
+    """The answer, or the number it starts with ("80" of "80 m"), shows up as a token of the
+    message (and not just because the prompt or the completion had it). One-character answers
+    ("2", "B") are too common to test this way; the `correction` field and the worked solution
+    are checked for every task."""
     answer = answer.strip()
-    if len(answer) < 4 or answer in prompt or answer in completion:
-        return False
-    return re.search(rf"(?<![\w.]){re.escape(answer)}(?![\w])", message) is not None
+    number = re.match(r"-?\d[\d.]*(?:[eE]-?\d+)?", answer)
+    for needle in {answer, number.group(0) if number else answer}:
+        if len(needle) < 2 or needle in prompt or needle in completion:
+            continue
+        if re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w]|\.\d)", message):
+            return True
+    return False
+
+
+def test_leak_detector_catches_answers_and_their_numbers():
+    assert _leaks("42", "Close: the answer is 42.", "What is 6*7?", "\\boxed{41}")
+    assert _leaks("80 m", "It should be 80 metres.", "How far?", "\\boxed{70 m}")
+    assert not _leaks("80 m", "Yours is 80.5 m, too far.", "How far?", "\\boxed{80.5 m}")
+    assert not _leaks("17", "Your answer 170 is too large.", "Compute 10+7.", "\\boxed{170}")
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -98,3 +113,46 @@ def test_correction_level_shows_the_reference(env_id, tmp_path):
     env.reset(seed=0)
     message, _, _, _, info = env.step(env.wrong_completion(env.task))
     assert info["feedback"]["correction"] and info["feedback"]["correction"] in message
+
+
+GYMNASIUM_SECTIONS = ("Description", "Observation", "Action", "Reward", "Episode end", "Arguments", "Version history")
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_docstring_has_gymnasium_sections(env_id):
+    cls = distil_envs.env_class(env_id)
+    doc = cls.__dict__.get("__doc__") or ""  # the class's own docstring, not one inherited
+    missing = [section for section in GYMNASIUM_SECTIONS if section not in doc]
+    assert not missing, f"{cls.__name__} docstring lacks {missing}"
+    assert distil_envs.describe(env_id).summary
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_common_arguments(env_id, tmp_path, monkeypatch):
+    """feedback= and max_attempts= everywhere, difficulty= on procedural families, split= and
+    path= on dataset envs (split= reaches the Hub loader; path= replaces it)."""
+    cls = distil_envs.env_class(env_id)
+    env = make(env_id, tmp_path, feedback="binary", max_attempts=2)
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(env.wrong_completion(env.task))
+    assert reward == 0 and not terminated and info["feedback_level"] == "binary"
+    _, reward, terminated, _, info = env.step(env.wrong_completion(env.task))
+    assert reward == 0 and terminated and info["attempt"] == 2
+    if issubclass(cls, ProceduralEnv):
+        hard = make(env_id, tmp_path, difficulty=cls.max_difficulty)
+        hard.reset(seed=0)
+        assert hard.step(hard.reference_completion(hard.task))[1] == 1
+        with pytest.raises(ValueError, match="difficulty"):
+            make(env_id, tmp_path, difficulty=cls.max_difficulty + 1)
+    if cls.source == "dataset":
+        calls = []
+
+        def fake_hub(hub_id, config, split):
+            calls.append((hub_id, config, split))
+            return load_records(env_kwargs(env_id)["path"])
+
+        monkeypatch.setattr(datasets_module, "load_hub_records", fake_hub)
+        hub = distil_envs.make(env_id, split="validation").unwrapped
+        hub.reset(seed=0)
+        configs = cls.hub_configs or (cls.hub_config,)
+        assert calls == [(cls.hub_id, config, "validation") for config in configs]

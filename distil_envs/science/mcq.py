@@ -17,7 +17,7 @@ import numpy as np
 
 from distil_envs.answers import extract_answer_line, extract_boxed
 from distil_envs.core import Feedback, FeedbackKind, Task
-from distil_envs.datasets import DatasetEnv, load_hub_records, load_records
+from distil_envs.datasets import DatasetEnv
 from distil_envs.env import stable_task_id
 from distil_envs.errors import DatasetUnavailableError
 
@@ -83,26 +83,8 @@ class MCQEnv(DatasetEnv):
 
     domain = "science"
     short_name: ClassVar[str] = "mcq"
-    hub_configs: ClassVar[tuple[str | None, ...]] = (None,)
     feedback_kinds = (FeedbackKind.CORRECT, FeedbackKind.FORMAT_ERROR, FeedbackKind.WRONG_ANSWER)
     answer_format = "End with the letter of the one correct option in \\boxed{...}, e.g. \\boxed{X} for option (X)."
-
-    @property
-    def tasks(self) -> list[Task]:
-        if self._tasks is None:
-            if self.path is not None:
-                rows = load_records(self.path)
-            else:
-                rows = [row for config in self.hub_configs for row in load_hub_records(self.hub_id, config, self.split)]
-            rows = [row for row in rows if self.keep_row(row)]
-            rows = rows[: self.limit] if self.limit else rows
-            if not rows:
-                raise DatasetUnavailableError(f"{type(self).__name__}: no usable rows in {self.source_name()}")
-            self._tasks = [self.row_to_task(row, index) for index, row in enumerate(rows)]
-        return self._tasks
-
-    def keep_row(self, row: dict[str, Any]) -> bool:
-        return True
 
     def row_options(self, row: dict[str, Any]) -> tuple[str, list[str], int, str]:
         raise NotImplementedError
