@@ -135,10 +135,6 @@ def child_main(req, workdir, stdin_path, out_w, err_w, code):
 
 def run_warm(prog, code=None):
     """Execute the program as `__main__` in this (forked, warm) interpreter, then exit."""
-    import io
-    import traceback
-    import types
-
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -103,26 +105,28 @@ class SandboxPool:
         self.close()
 
 
-def _progress_bar(total: int, desc: str):
-    """A tqdm bar when tqdm is installed, else a rich one, else None (the sandbox needs neither)."""
-    try:
-        from tqdm.auto import tqdm
-        return tqdm(total=total, desc=desc)
-    except ImportError:
-        pass
-    try:
-        from rich.progress import Progress
-    except ImportError:
-        return None
-    progress = Progress()
-    task = progress.add_task(desc, total=total)
-    progress.start()
+class _ProgressBar:
+    """A one-line progress bar on stderr (standard library only: the sandbox imports nothing else)."""
 
-    class _Bar:
-        def update(self, n: int) -> None:
-            progress.advance(task, n)
+    def __init__(self, total: int, desc: str, stream: Any = None):
+        self.total, self.desc, self.done = total, desc, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.start = time.monotonic()
+        self._draw()
 
-        def close(self) -> None:
-            progress.stop()
+    def update(self, n: int) -> None:
+        self.done += n
+        self._draw()
 
-    return _Bar()
+    def _draw(self) -> None:
+        rate = self.done / max(time.monotonic() - self.start, 1e-9)
+        self.stream.write(f"\r{self.desc}: {self.done}/{self.total} ({rate:.1f}/s)")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _progress_bar(total: int, desc: str) -> _ProgressBar:
+    return _ProgressBar(total, desc)

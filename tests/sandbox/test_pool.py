@@ -49,4 +49,4 @@ def test_progress_bar_and_bad_worker_count(capsys):
         SandboxPool(workers=0)
     with SandboxPool(workers=1, progress=True) as p:
         assert p.map_run(["print(1)", "print(2)"])[1].stdout == "2\n"
-    assert "sandbox runs" in capsys.readouterr().err
+    assert "sandbox runs: 2/2" in capsys.readouterr().err
