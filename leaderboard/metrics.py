@@ -20,7 +20,6 @@ for code (programs do not vote) and is skipped there.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from fractions import Fraction
