@@ -74,8 +74,8 @@ def _leaks(answer, message, prompt, completion):
     ("2", "B") are too common to test this way; the `correction` field and the worked solution
     are checked for every task."""
     answer = answer.strip()
-    number = re.match(r"-?\d[\d.]*(?:[eE]-?\d+)?", answer)
-    for needle in {answer, number.group(0) if number else answer}:
+    quantity = re.match(r"(-?\d[\d.]*(?:[eE]-?\d+)?)\s+[^\W\d_]", answer)  # a number, a space, a unit
+    for needle in {answer, quantity.group(1) if quantity else answer}:
         if len(needle) < 2 or needle in prompt or needle in completion:
             continue
         if re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w]|\.\d)", message):
@@ -88,6 +88,7 @@ def test_leak_detector_catches_answers_and_their_numbers():
     assert _leaks("80 m", "It should be 80 metres.", "How far?", "\\boxed{70 m}")
     assert not _leaks("80 m", "Yours is 80.5 m, too far.", "How far?", "\\boxed{80.5 m}")
     assert not _leaks("17", "Your answer 170 is too large.", "Compute 10+7.", "\\boxed{170}")
+    assert not _leaks("-1, 1", "p(0) = -1, not 0.", "Roots of x^2 - 1?", "\\boxed{0}")  # not a quantity
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
