@@ -99,7 +99,6 @@ _LATEX_NOISE = re.compile(r"\\left|\\right|\\!|\\,|\\;|\\ |\$|\\displaystyle")
 _TEXT = re.compile(r"\\(?:text|mathrm|textbf|mbox)\{([^{}]*)\}")
 _FRAC = re.compile(r"\\d?frac\{([^{}]+)\}\{([^{}]+)\}")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:\\times\s*10\^\{?(-?\d+)\}?)?\s*(.*)$")
 _LETTER = re.compile(r"^\(?([A-Ja-j])\)?[.)]?$")
 
 
@@ -136,36 +135,26 @@ def normalize_math(text: str | None) -> str | None:
 
 def normalize_science(text: str | None) -> str | None:
     """A canonical form of a science answer: a choice letter, or a quantity in SI base units
-    rounded to 4 significant figures (through pint), or the lower-cased text."""
+    rounded to 4 significant figures (read by the science envs' own quantity parser), or the
+    lower-cased text."""
+    from distil_envs.science.quantities import parse_quantity, registry
+
     if text is None:
         return None
-    text = _TEXT.sub(r"\1", _LATEX_NOISE.sub("", text)).strip().rstrip(".")
-    letter = _LETTER.match(text)
+    cleaned = _TEXT.sub(r"\1", _LATEX_NOISE.sub("", text)).strip().rstrip(".")
+    letter = _LETTER.match(cleaned)
     if letter:
         return letter.group(1).upper()
-    match = _QUANTITY.match(text)
-    if match:
-        value = float(match.group(1)) * (10.0 ** int(match.group(2)) if match.group(2) else 1.0)
-        unit = match.group(3).strip().replace("^", "**")
-        if not unit:
-            return f"{value:.4g}"
+    quantity, _ = parse_quantity(text)
+    if quantity is not None:
+        if quantity.units is None:
+            return f"{quantity.value:.4g}"
         try:
-            quantity = _unit_registry().Quantity(value, unit).to_base_units()
-            return f"{quantity.magnitude:.4g} {quantity.units:~}"
-        except Exception:  # pint raises many kinds of errors on unknown units
-            return f"{value:.4g} {unit.lower()}"
-    return re.sub(r"\s+", " ", text).lower() or None
-
-
-_UREG = None
-
-
-def _unit_registry():
-    global _UREG
-    if _UREG is None:
-        import pint
-        _UREG = pint.UnitRegistry()
-    return _UREG
+            base = registry().Quantity(quantity.value, quantity.units).to_base_units()
+        except Exception:  # pint raises many kinds of errors (offset units, odd dimensions)
+            return f"{quantity.value:.4g} {quantity.unit_text.lower()}"
+        return f"{base.magnitude:.4g} {base.units:~}"
+    return re.sub(r"\s+", " ", cleaned).lower() or None
 
 
 def normalize_answer(domain: str, completion: str) -> str | None:
@@ -174,10 +163,8 @@ def normalize_answer(domain: str, completion: str) -> str | None:
         return None
     if domain == "science":
         return normalize_science(extract_final(completion or ""))
-    try:  # the math suite's own extraction and exact number parsing, when it is installed
-        from distil_envs.math.checking import extract_math_answer, parse_number
-    except ImportError:
-        return normalize_math(extract_final(completion or ""))
+    from distil_envs.math.checking import extract_math_answer, parse_number  # the math suite's own reading
+
     text, _ = extract_math_answer(completion or "")
     if text is None:
         return None

@@ -70,6 +70,8 @@ def test_science_normalisation_letters_and_units():
     assert normalize_answer("science", "\\boxed{(b)}") == normalize_answer("science", "Answer: B") == "B"
     assert normalize_answer("science", "\\boxed{3 km}") == normalize_answer("science", "\\boxed{3000 m}")
     assert normalize_answer("science", "\\boxed{3 km}") != normalize_answer("science", "\\boxed{3 m}")
+    assert normalize_answer("science", "\\boxed{1.2 \\times 10^{3} J}") == normalize_answer("science", "\\boxed{1.2 kJ}")
+    assert normalize_answer("science", "\\boxed{18 km/h}") == normalize_answer("science", "\\boxed{5 m/s}")
     assert normalize_answer("code", "def f(): pass") is None
 
 
