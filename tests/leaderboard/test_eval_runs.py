@@ -178,3 +178,15 @@ def test_dataset_envs_read_local_files_through_paths(tmp_path, monkeypatch):
     assert summary["metrics"]["overall"]["avg@1"]["mean"] == 1.0, [r["feedback_message"] for r in records
                                                                     if r["score"] < 1]
     assert {r["task_key"] for r in records} == {"row=0", "row=1"}
+
+
+def test_progress_shows_tasks_done_samples_per_second_and_running_accuracy():
+    from leaderboard.evaluate import Progress
+
+    progress = Progress(total=3, done=1, records=[{"score": 1.0}, {"score": 0.0}])  # resumed: 1 task on disk
+    with progress:
+        progress.update([{"score": 1.0}, {"score": 1.0}])
+        bar = progress._bar.tasks[0]
+        assert bar.total == 3 and bar.completed == 2
+        assert bar.fields["acc"] == 0.75 and bar.fields["rate"] > 0
+    assert Progress(total=1, done=0, records=[], enabled=False).__enter__()._bar is None
