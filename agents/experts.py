@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from agents.context import SIGNALS, ContextBuilder
 from agents.policy import HFPolicy, forward_completions, resolve_dtype
-from agents.types import Rollout, TeacherTargets
+from agents.types import Completion, Rollout, TeacherTargets
 from distil_envs.errors import DistilError
 
 WEIGHTS = ("current", "ema", "frozen", "trust_region")
@@ -69,6 +69,25 @@ class Expert:
 
     def update(self, student_model: Any = None) -> None:
         """Called after every optimizer step (EMA teachers move here); a no-op by default."""
+
+    def step_targets(self, *, env_id: str, task: Any, prompt: str, action: Any, feedback: Any, reward: float,
+                     tokenizer: Any) -> TeacherTargets:
+        """Targets for one env step (batch of one), as `distil_envs.wrappers.ExpertFeedback` asks.
+
+        `action` is a `Completion` (its exact sampled ids are kept) or text, tokenized with
+        `tokenizer` and ended with EOS. Built here so that `distil_envs` never imports `agents`.
+        """
+        if isinstance(action, Completion):
+            completion = action
+        else:
+            text = action if isinstance(action, str) else str(action)
+            ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+            if tokenizer.eos_token_id is not None:
+                ids.append(int(tokenizer.eos_token_id))
+            completion = Completion(text=text, token_ids=ids, logprobs=[0.0] * len(ids), finish_reason="stop")
+        rollout = Rollout(env_id=env_id, task=task, prompt=prompt, completion=completion, feedback=feedback,
+                          reward=float(reward), group_id=0)
+        return self.targets([rollout])
 
 
 class ContextTeacher(Expert):

@@ -2,8 +2,9 @@
 
 `ExpertFeedback` turns each step's feedback into an expert's next-token targets on
 the completion the agent sent, in `info["expert"]`: the same `TeacherTargets`
-(batch of one) that the trainer gets from `Expert.targets`. torch and `agents` are
-imported only when a step is taken, so `import distil_envs` stays light.
+(batch of one) that the trainer gets from `Expert.targets`. The wrapper only calls the
+expert's `step_targets`; it never imports torch or `agents`, so `distil_envs` stays
+light and the dependency points one way (agents -> distil_envs).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class ExpertFeedback(gym.Wrapper):
 
     Arguments:
         env: a distil-envs `FeedbackEnv` (possibly wrapped).
-        expert: an `agents.experts.Expert` (self-teacher, model teacher, oracle).
+        expert: an `agents.experts.Expert` (self-teacher, model teacher, oracle), or anything
+            with its `step_targets(...)` method.
         tokenizer: the student's tokenizer; a plain-string action is tokenized with it
             (and EOS appended). Pass an `agents.types.Completion` as the action to keep
             the exact sampled token ids.
@@ -31,8 +33,9 @@ class ExpertFeedback(gym.Wrapper):
 
     def __init__(self, env: gym.Env, expert: Any, tokenizer: Any):
         super().__init__(env)
-        if not hasattr(expert, "targets"):
-            raise TypeError(f"expert must have targets(rollouts), got {type(expert).__name__}")
+        if not hasattr(expert, "step_targets"):
+            raise TypeError(f"expert must have step_targets(...) like agents.experts.Expert, "
+                            f"got {type(expert).__name__}")
         self.expert, self.tokenizer = expert, tokenizer
         self._prompt = ""
 
@@ -42,21 +45,11 @@ class ExpertFeedback(gym.Wrapper):
         return obs, info
 
     def step(self, action: Any):
-        from agents.types import Completion, Rollout  # lazy: imports torch
-
-        if isinstance(action, Completion):
-            completion = action
-        else:
-            text = action if isinstance(action, str) else str(action)
-            ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-            if self.tokenizer.eos_token_id is not None:
-                ids.append(int(self.tokenizer.eos_token_id))
-            completion = Completion(text=text, token_ids=ids, logprobs=[0.0] * len(ids), finish_reason="stop")
+        text = getattr(action, "text", action)  # an agents.types.Completion, or text
         task = self.env.unwrapped.task
-        obs, reward, terminated, truncated, info = self.env.step(completion.text)
-        feedback = Feedback.from_dict(info["feedback"])
-        rollout = Rollout(env_id=self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__,
-                          task=task, prompt=self._prompt, completion=completion, feedback=feedback,
-                          reward=float(reward), group_id=0)
-        info["expert"] = self.expert.targets([rollout])
+        obs, reward, terminated, truncated, info = self.env.step(text)
+        env_id = self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__
+        info["expert"] = self.expert.step_targets(env_id=env_id, task=task, prompt=self._prompt, action=action,
+                                                  feedback=Feedback.from_dict(info["feedback"]), reward=float(reward),
+                                                  tokenizer=self.tokenizer)
         return obs, reward, terminated, truncated, info
