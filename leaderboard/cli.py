@@ -51,7 +51,7 @@ def eval_command(
     api_model: Optional[str] = typer.Option(None, "--api-model", help="The model name the server serves."),
     device: str = typer.Option("cpu", help="Device of a local model (cpu, cuda)."),
     dtype: str = typer.Option("float32", help="dtype of a local model (float32, bfloat16)."),
-    ray: bool = typer.Option(False, "--ray", help="Shard tasks across Ray workers (needs the [ray] extra)."),
+    ray: bool = typer.Option(False, "--ray", help="Shard tasks across Ray workers (needs the distil-envs\\[ray] extra)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address ('auto'); default: a local instance."),
     ray_workers: Optional[int] = typer.Option(None, "--ray-workers", help="Ray workers (default: the cluster's CPUs)."),
     threads: Optional[int] = typer.Option(None, help="torch intra-op threads of a local model on CPU (default: "
