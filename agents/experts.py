@@ -299,17 +299,21 @@ class OracleExpert(Expert):
 
         q_t = (1 - smoothing) * uniform(optimal next tokens) + smoothing * uniform(vocabulary).
 
+    The default is smoothing=0: with a ~3k vocabulary, smoothing=0.1 made the
+    cross-entropy teach the student to put 10% of its mass on garbage tokens, and
+    ce_local with the oracle fell from 0.54 to 0.11 held-out accuracy in 30 steps.
+
     A student that follows the reference is told the next reference token; one that
     deviated is told how to get back on it at least cost (skipping or substituting).
 
     Arguments:
         tokenizer: the student's tokenizer (its EOS id ends every reference).
-        smoothing: mass spread uniformly over the vocabulary, in [0, 1).
+        smoothing: mass spread uniformly over the vocabulary, in [0, 1); default 0 (see above).
         reference: rollout -> reference text; default the feedback's correction, else the task's.
         top_k, exact: see `Expert`; top_k must cover the optimal set (it is rarely above 3).
     """
 
-    def __init__(self, tokenizer: Any, *, smoothing: float = 0.1,
+    def __init__(self, tokenizer: Any, *, smoothing: float = 0.0,
                  reference: Callable[[Rollout], str] | None = None, top_k: int = 4, exact: bool = False,
                  vocab_size: int | None = None):
         super().__init__(top_k=top_k, exact=exact)

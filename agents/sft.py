@@ -8,8 +8,16 @@ drawn from `SFT_SEEDS` (disjoint from the training and evaluation seeds):
 - plain examples:    chat(prompt)                          -> reference completion
 - teacher examples:  chat(ContextBuilder context)          -> reference completion
   where the context is the prompt plus one of: a wrong attempt's diagnostic feedback,
-  a correct sibling attempt (the reference itself), both, or the correction - the same
-  text `agents.context.ContextBuilder` writes for the self-teacher during training.
+  a correct sibling attempt (the reference itself), both, the correction, or the
+  correction-level feedback message plus the correction - the same text
+  `agents.context.ContextBuilder` writes for the self-teacher during training.
+- copy examples:     the same contexts, but every number of the reference (and of the
+  correction) is replaced by a random number of the same length, consistently; the target
+  is the perturbed reference. The prompt no longer determines the numbers, so the only way
+  to lower the loss is to copy them from the context: this rewards an induction (copy)
+  mechanism, which the plain teacher examples do not force (the model can lower their loss
+  by predicting the reference from the prompt alone, and a 0.3M-parameter model trained on
+  them alone solves only ~12% of unit conversions with the answer in context).
 
 The loss is the mean cross-entropy over completion tokens (EOS included).
 `warm_start(cfg)` caches the result under `<cache>/sft-<digest of the config>`, so the
@@ -23,6 +31,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -34,9 +43,9 @@ import torch
 
 from agents.config import SFT_SEEDS
 
-VERSION = "sft-v1"
+VERSION = "sft-v2"
 # One warm start serves the demo (math) and the benchmark (math, science, code).
-WARM_START_ENVS = ("distil/math-arithmetic-v0", "distil/science-unit-conversion-v0", "distil/code-synth-v0")
+WARM_START_ENVS = ("distil/math-linear-v0", "distil/science-unit-conversion-v0", "distil/code-synth-v0")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -52,8 +61,10 @@ class SFTConfig:
         "env ids whose reference solutions are the training data"))
     difficulty: int = field(default=1, metadata=_help("difficulty of procedural envs"))
     tasks: int = field(default=2000, metadata=_help("distinct tasks per env (SFT seeds)"))
-    teacher_fraction: float = field(default=0.5, metadata=_help(
+    teacher_fraction: float = field(default=0.35, metadata=_help(
         "fraction of examples written as teacher contexts (feedback / sibling / correction -> reference)"))
+    copy_fraction: float = field(default=0.3, metadata=_help(
+        "fraction of examples whose numbers are randomised in context and target (copy curriculum)"))
     steps: int = field(default=2000, metadata=_help("optimizer steps"))
     batch_size: int = field(default=32, metadata=_help("examples per step"))
     lr: float = field(default=5e-3, metadata=_help("AdamW peak learning rate (cosine decay to 10%)"))
@@ -72,8 +83,12 @@ class SFTConfig:
         for name in ("tasks", "steps", "batch_size", "threads"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"SFTConfig.{name}={getattr(self, name)!r}: use an integer >= 1")
-        if not 0 <= self.teacher_fraction <= 1:
-            raise ValueError(f"SFTConfig.teacher_fraction={self.teacher_fraction}: use a fraction in [0, 1]")
+        for name in ("teacher_fraction", "copy_fraction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"SFTConfig.{name}={getattr(self, name)}: use a fraction in [0, 1]")
+        if self.teacher_fraction + self.copy_fraction > 1:
+            raise ValueError(f"SFTConfig.teacher_fraction + copy_fraction = "
+                             f"{self.teacher_fraction + self.copy_fraction}: the two must sum to at most 1")
         if self.lr <= 0:
             raise ValueError(f"SFTConfig.lr={self.lr}: use a positive learning rate")
         return self
@@ -89,13 +104,28 @@ class SFTConfig:
         return hashlib.sha1(json.dumps([VERSION, base, data], sort_keys=True).encode()).hexdigest()[:12]
 
 
+def perturb_numbers(texts: list[str], rng: random.Random) -> list[str]:
+    """`texts` with every digit run replaced by a random one of the same length (same map in all texts)."""
+    mapping: dict[str, str] = {}
+
+    def swap(match: re.Match) -> str:
+        digits = match.group(0)
+        if digits not in mapping:
+            first = str(rng.randint(1, 9)) if len(digits) > 1 else str(rng.randint(0, 9))
+            mapping[digits] = first + "".join(str(rng.randint(0, 9)) for _ in digits[1:])
+        return mapping[digits]
+
+    return [re.sub(r"\d+", swap, text) for text in texts]
+
+
 def build_examples(cfg: SFTConfig, tokenizer: Any) -> list[tuple[list[int], list[int]]]:
-    """(context ids, completion ids + EOS) pairs; teacher-context pairs mixed in at `teacher_fraction`."""
+    """(context ids, completion ids + EOS) pairs: plain, teacher-context and copy examples (see module doc)."""
     from agents.context import ContextBuilder
     from agents.trainer import make_envs
     from agents.config import TrainConfig
 
     envs = make_envs(TrainConfig(envs=list(cfg.envs), difficulty=cfg.difficulty, feedback="diagnostic"))
+    strong = make_envs(TrainConfig(envs=list(cfg.envs), difficulty=cfg.difficulty, feedback="correction"))
     builder = ContextBuilder()
     rng = random.Random(cfg.seed)
     eos = tokenizer.eos_token_id
@@ -105,17 +135,76 @@ def build_examples(cfg: SFTConfig, tokenizer: Any) -> list[tuple[list[int], list
             env.reset(seed=SFT_SEEDS[i])
             task = env.task
             reference = env.reference_completion(task)
-            target = list(tokenizer(reference, add_special_tokens=False)["input_ids"]) + [eos]
-            if rng.random() < cfg.teacher_fraction:
+            u = rng.random()
+            if u < cfg.teacher_fraction + cfg.copy_fraction:
                 wrong = env.wrong_completion(task)
                 feedback = env.evaluate(wrong, task).message
-                texts = rng.choice([{"feedback": feedback}, {"sibling": reference},
-                                    {"sibling": reference, "feedback": feedback}, {"correction": task.correction}])
-                context = builder.encode(tokenizer, builder.render(task.prompt, texts))
+                told = strong[env_id].evaluate(wrong, task).message  # correction level: has the reference
+                correction = task.correction
+                if u >= cfg.teacher_fraction:  # copy example: numbers only the context can give
+                    reference, correction, told = perturb_numbers([reference, correction, told], rng)
+                    options = [{"sibling": reference}, {"correction": correction},
+                               {"feedback": told, "correction": correction}]
+                else:
+                    options = [{"feedback": feedback}, {"sibling": reference},
+                               {"sibling": reference, "feedback": feedback}, {"correction": correction},
+                               {"feedback": told, "correction": correction}]
+                context = builder.encode(tokenizer, builder.render(task.prompt, rng.choice(options)))
             else:
                 context = builder.encode(tokenizer, task.prompt)
+            target = list(tokenizer(reference, add_special_tokens=False)["input_ids"]) + [eos]
             examples.append((context, target))
     return examples
+
+
+@torch.no_grad()
+def teacher_signal(policy: Any, env_id: str, *, tasks: int = 32, difficulty: int = 1, signal: str = "correction",
+                   generate: bool = True, seed_base: int | None = None) -> dict[str, float]:
+    """How much the self-teacher knows beyond the student, on held-out tasks of `env_id`.
+
+    For each task: the mean per-token log-probability of the reference completion (EOS
+    included) under the student (prompt only) and under the teacher (the `ContextBuilder`
+    context with `signal`: "correction" = correction-level feedback + the correction,
+    "sibling" = the reference as a successful sibling); with `generate`, the greedy solve
+    rate of each.
+    """
+    from agents.config import EVAL_SEED_BASE
+    from agents.context import ContextBuilder
+    from agents.trainer import make_envs
+    from agents.types import SamplingConfig
+    from agents.config import TrainConfig
+
+    env = make_envs(TrainConfig(envs=[env_id], difficulty=difficulty, feedback="correction"))[env_id]
+    builder, tok = ContextBuilder(), policy.tokenizer
+    base = EVAL_SEED_BASE if seed_base is None else seed_base
+    items, student_ctx, teacher_ctx, teacher_turns, targets = [], [], [], [], []
+    for i in range(tasks):
+        env.reset(seed=base + i)
+        task = env.task
+        reference = env.reference_completion(task)
+        if signal == "correction":
+            texts = {"feedback": env.evaluate(env.wrong_completion(task), task).message,
+                     "correction": task.correction}
+        elif signal == "sibling":
+            texts = {"sibling": reference}
+        else:
+            raise ValueError(f"signal={signal!r}: use 'correction' or 'sibling'")
+        turn = builder.render(task.prompt, texts)
+        items.append(task)
+        teacher_turns.append(turn)
+        student_ctx.append(builder.encode(tok, task.prompt))
+        teacher_ctx.append(builder.encode(tok, turn))
+        targets.append(list(tok(reference, add_special_tokens=False)["input_ids"]) + [tok.eos_token_id])
+    mean = lambda rows: float(sum(r.mean().item() for r in rows) / len(rows))  # noqa: E731
+    out = {"student_logprob": mean(policy.score(student_ctx, targets)),
+           "teacher_logprob": mean(policy.score(teacher_ctx, targets))}
+    if generate:
+        greedy = SamplingConfig(temperature=0.0, max_new_tokens=max(len(t) for t in targets) + 8)
+        for name, prompts in (("student", [t.prompt for t in items]), ("teacher", teacher_turns)):
+            groups = policy.generate(prompts, n=1, sampling=greedy)
+            out[f"{name}_solve"] = float(sum(env.evaluate(g[0].text, t).score >= 1.0
+                                             for g, t in zip(groups, items)) / len(items))
+    return out
 
 
 def sft(cfg: SFTConfig, out_dir: str | os.PathLike, *, log=print) -> Path:

@@ -220,3 +220,14 @@ def test_expert_feedback_wrapper_puts_targets_in_info(tiny_policy):
     # the oracle's first target is the first token of the correction the env returned
     first = tok(info["feedback"]["correction"], add_special_tokens=False)["input_ids"][0]
     assert targets.topk_ids[0, 0, 0] == first
+
+
+def test_oracle_default_puts_all_mass_on_the_reference(tiny_policy):
+    tok = tiny_policy.tokenizer
+    reference = "2 + 3 = 5.\nFinal answer: 5"
+    good = make_rollout(tok, reference, correct=True, correction=reference)
+    out = OracleExpert(tok, top_k=3, exact=True, reference=lambda r: r.task.solution).targets([good])
+    n = len(good.completion.token_ids)
+    assert torch.allclose(out.topk_logprobs[0, :n, 0], torch.zeros(n), atol=1e-5)  # q(reference token) = 1
+    assert (out.full_logprobs[0, :n].exp().sum(-1) - 1).abs().max() < 1e-5
+    assert out.tail_logprob[0, :n].exp().max() < 1e-5  # no mass left for the rest of the vocabulary
