@@ -8,10 +8,11 @@
    printed side by side with the run directory and its plot.
 
 The default env is distil/science-unit-conversion-v0 (unit arithmetic: "Convert 8 kJ to J"),
-where the warm-started 0.3M-parameter tiny model starts at about 50% held-out accuracy. On
-distil/math-arithmetic-v0 difficulty 1 (`--env distil/math-arithmetic-v0`) the same warm start
-writes the worked solution in the right format but computes the numbers wrong (about 1%),
-so there is too little success for any on-policy method to build on in a few CPU minutes.
+where the warm-started 0.3M-parameter tiny model started at about 50% held-out accuracy with
+the previous warm start (sft-v1). The warm start now also covers distil/math-linear-v0 and has a
+copy curriculum, so a self-teacher with the correction in context can copy it
+(`agents.sft.teacher_signal`); `--env distil/math-linear-v0` trains on that math env, but it has
+not yet been measured as the demo's default.
 """
 
 from __future__ import annotations
