@@ -10,7 +10,10 @@ so that the log-probabilities and the seeds are exact:
   `temperature=0` decoding is greedy and the logprob is the raw log-softmax
   (temperature 1, no filtering) of the chosen token;
 - randomness comes only from a `torch.Generator` seeded with `sampling.seed`, so the
-  same seed, prompts and batch size give the same completions;
+  same seed, prompts and batch size give the same completions; with `seeds=` (one per
+  prompt) each prompt's samples draw from a generator of their own, so a prompt's
+  completions do not depend on the other prompts of the batch (the trainer batches a
+  whole step this way and stays independent of batching, ranks and resuming);
 - a completion ends at EOS (kept in `token_ids`, dropped from `text`), at a stop
   string (tokens up to the one that completed it; `text` cut before it), both
   `finish_reason="stop"`, or after `max_new_tokens` (`"length"`).
@@ -212,32 +215,50 @@ class HFPolicy:
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def generate(self, prompts: Sequence[Prompt], n: int = 1,
-                 sampling: SamplingConfig = SamplingConfig()) -> list[list[Completion]]:
-        """n completions per prompt, in prompt order (see the module docstring)."""
+    def generate(self, prompts: Sequence[Prompt], n: int = 1, sampling: SamplingConfig = SamplingConfig(),
+                 seeds: Sequence[int] | None = None) -> list[list[Completion]]:
+        """n completions per prompt, in prompt order (see the module docstring).
+
+        `seeds` (one per prompt, overriding `sampling.seed`) gives each prompt's samples
+        their own random stream: prompt j's completions are then those of
+        `generate([prompts[j]], n, sampling with seed=seeds[j])`, whatever else is batched.
+        """
         if n < 1:
             raise ValueError(f"n={n} must be >= 1")
         if isinstance(prompts, (str, dict)):
             raise TypeError("prompts must be a sequence of prompts; wrap a single prompt in a list")
+        if seeds is not None and len(seeds) != len(prompts):
+            raise ValueError(f"seeds has {len(seeds)} entries for {len(prompts)} prompts; give one seed per prompt")
         ids = [self.prompt_ids(p) for p in prompts]
         rows = [pid for pid in ids for _ in range(n)]
-        generator = torch.Generator(device=self.device)
-        if sampling.seed is not None:
-            generator.manual_seed(int(sampling.seed))
-        else:
-            generator.seed()
+        if seeds is None:
+            streams, stream_of_row, chunk = [self._generator(sampling.seed)], [0] * len(rows), self.max_batch_rows
+        else:  # whole prompts per chunk, so a prompt's rows always share one multinomial call
+            streams = [self._generator(seed) for seed in seeds]
+            stream_of_row = [j for j in range(len(ids)) for _ in range(n)]
+            chunk = max(1, self.max_batch_rows // n) * n
         was_training = self.model.training
         self.model.eval()
         try:
             flat: list[Completion] = []
-            for start in range(0, len(rows), self.max_batch_rows):
-                flat += self._sample(rows[start:start + self.max_batch_rows], sampling, generator)
+            for start in range(0, len(rows), chunk):
+                flat += self._sample(rows[start:start + chunk], sampling, streams, stream_of_row[start:start + chunk])
         finally:
             self.model.train(was_training)
         return [flat[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _sample(self, rows: list[list[int]], sampling: SamplingConfig,
-                generator: torch.Generator) -> list[Completion]:
+    def _generator(self, seed: int | None) -> torch.Generator:
+        generator = torch.Generator(device=self.device)
+        if seed is not None:
+            generator.manual_seed(int(seed))
+        else:
+            generator.seed()
+        return generator
+
+    def _sample(self, rows: list[list[int]], sampling: SamplingConfig, streams: list[torch.Generator],
+                stream_of_row: list[int]) -> list[Completion]:
+        """Sample `rows` (prompt ids, one row per completion) together; row i draws its
+        randomness from streams[stream_of_row[i]], consecutive rows sharing a stream."""
         r, lp = len(rows), max(len(x) for x in rows)
         if any(len(x) == 0 for x in rows):
             raise ValueError("a prompt encoded to zero tokens; give the tokenizer a BOS token or a chat template")
@@ -257,13 +278,21 @@ class HFPolicy:
         stops = [s for s in sampling.stop if s]
         window = max((len(s.encode("utf-8")) for s in stops), default=0) + 4
         eos = torch.tensor(sorted(self.eos_ids) or [-1], device=self.device)
+        groups = []  # (stream, first row, end row) of each run of rows sharing a stream
+        for i, g in enumerate(stream_of_row):
+            if groups and groups[-1][0] == g:
+                groups[-1][2] = i + 1
+            else:
+                groups.append([g, i, i + 1])
         for _ in range(sampling.max_new_tokens):
             if sampling.temperature == 0:
                 chosen = logits.argmax(-1)
                 logp = torch.log_softmax(logits, -1)
             else:
                 logp = torch.log_softmax(process_logits(logits, sampling), -1)
-                chosen = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+                probs = logp.exp()
+                chosen = torch.cat([torch.multinomial(probs[a:b], 1, generator=streams[g])
+                                    for g, a, b in groups]).squeeze(-1)
             chosen_logp = logp.gather(-1, chosen[:, None]).squeeze(-1)
             is_eos = torch.isin(chosen, eos)
             for i, (tok, lpv, end) in enumerate(zip(chosen.tolist(), chosen_logp.tolist(), is_eos.tolist())):

@@ -58,6 +58,15 @@ def sampling_kwargs(sampling: SamplingConfig, n: int) -> dict[str, Any]:
                 logprobs=0, include_stop_str_in_output=False, skip_special_tokens=True)
 
 
+def request_sampling_kwargs(sampling: SamplingConfig, n: int, prompts: int,
+                            seeds: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """One `SamplingParams` keyword set per prompt: `seeds[j]` (when given) replaces `sampling.seed`."""
+    if seeds is not None and len(seeds) != prompts:
+        raise ValueError(f"seeds has {len(seeds)} entries for {prompts} prompts; give one seed per prompt")
+    base = sampling_kwargs(sampling, n)
+    return [base if seeds is None else {**base, "seed": int(seeds[j])} for j in range(prompts)]
+
+
 def scoring_kwargs(top_k: int) -> dict[str, Any]:
     """`SamplingParams` keyword arguments that only score the prompt (top-k prompt logprobs)."""
     if top_k < 0:
@@ -101,11 +110,12 @@ class VLLMPolicy:
     def _prompts(self, token_lists: Sequence[list[int]]) -> list[Any]:
         return [{"prompt_token_ids": list(ids)} for ids in token_lists]
 
-    def generate(self, prompts: Sequence[Prompt], n: int = 1,
-                 sampling: SamplingConfig = SamplingConfig()) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], n: int = 1, sampling: SamplingConfig = SamplingConfig(),
+                 seeds: Sequence[int] | None = None) -> list[list[Completion]]:
+        """n completions per prompt; `seeds` (one per prompt) gives each request its own seed."""
         self.wake_up()
         ids = [self.prompt_ids(p) for p in prompts]
-        params = self._vllm.SamplingParams(**sampling_kwargs(sampling, n))
+        params = [self._vllm.SamplingParams(**kw) for kw in request_sampling_kwargs(sampling, n, len(ids), seeds)]
         outputs = self.llm.generate(self._prompts(ids), params, use_tqdm=False)
         result = []
         for prompt_ids, out in zip(ids, outputs):

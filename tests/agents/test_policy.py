@@ -48,6 +48,22 @@ def test_left_padding_batched_equals_unbatched(tiny_policy):
         assert torch.allclose(torch.tensor(row.logprobs), torch.tensor(alone.logprobs), atol=1e-4)
 
 
+def test_per_prompt_seeds_make_a_prompts_samples_independent_of_the_batch(tiny_policy):
+    cfg = SamplingConfig(max_new_tokens=12, seed=None)
+    batched = tiny_policy.generate(PROMPTS, n=3, sampling=cfg, seeds=[11, 12])
+    for prompt, seed, group in zip(PROMPTS, [11, 12], batched):
+        (alone,) = tiny_policy.generate([prompt], n=3, sampling=SamplingConfig(max_new_tokens=12, seed=seed))
+        assert [c.token_ids for c in group] == [c.token_ids for c in alone]
+        assert torch.allclose(torch.tensor([lp for c in group for lp in c.logprobs]),
+                              torch.tensor([lp for c in alone for lp in c.logprobs]), atol=1e-5)
+    # the order of the batch does not matter either, nor a chunk boundary between prompts
+    small = HFPolicy(tiny_policy.model, tiny_policy.tokenizer, max_batch_rows=4)
+    reordered = small.generate(PROMPTS[::-1], n=3, sampling=cfg, seeds=[12, 11])
+    assert [c.token_ids for c in reordered[1]] == [c.token_ids for c in batched[0]]
+    with pytest.raises(ValueError, match="one seed per prompt"):
+        tiny_policy.generate(PROMPTS, n=1, sampling=cfg, seeds=[1])
+
+
 def test_score_matches_sampling_logprobs_at_temperature_one(tiny_policy):
     out = tiny_policy.generate(PROMPTS, n=2, sampling=SamplingConfig(max_new_tokens=14, seed=3))
     flat = [c for g in out for c in g]

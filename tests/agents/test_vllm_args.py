@@ -1,7 +1,8 @@
 import pytest
 
 from agents.types import SamplingConfig
-from agents.vllm_policy import llm_kwargs, sampling_kwargs, scoring_kwargs, topk_from_prompt_logprobs
+from agents.vllm_policy import (llm_kwargs, request_sampling_kwargs, sampling_kwargs, scoring_kwargs,
+                                topk_from_prompt_logprobs)
 from distil_envs.errors import MissingDependencyError
 
 
@@ -13,6 +14,16 @@ def test_sampling_kwargs_follow_the_config():
     assert sampling_kwargs(SamplingConfig(top_k=5), n=1)["top_k"] == 5
     with pytest.raises(ValueError, match="n=0"):
         sampling_kwargs(SamplingConfig(), n=0)
+
+
+def test_request_sampling_kwargs_give_each_prompt_its_seed():
+    cfg = SamplingConfig(max_new_tokens=8, seed=3)
+    assert [kw["seed"] for kw in request_sampling_kwargs(cfg, 2, 3)] == [3, 3, 3]
+    seeded = request_sampling_kwargs(cfg, 2, 3, seeds=[5, 6, 7])
+    assert [kw["seed"] for kw in seeded] == [5, 6, 7]
+    assert all({**kw, "seed": 3} == sampling_kwargs(cfg, 2) for kw in seeded)
+    with pytest.raises(ValueError, match="one seed per prompt"):
+        request_sampling_kwargs(cfg, 2, 3, seeds=[1])
 
 
 def test_llm_kwargs_use_processed_logprobs_and_sleep_mode():
