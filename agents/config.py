@@ -86,6 +86,8 @@ class TrainConfig:
         "GRPO advantage scaling: group (divide by the group's reward std) | none (Dr. GRPO)"))
     chunked_loss: str = field(default="auto", metadata=_help(
         "compute distil from hidden states chunk by chunk: on | off | auto (on for cuda)"))
+    loss_chunk_size: int = field(default=128, metadata=_help(
+        "positions per chunk of the chunked loss (a chunk holds ~12 x chunk x vocabulary bytes)"))
     # --- evaluation, checkpoints, output
     eval_every: int = field(default=10, metadata=_help("held-out evaluation every N steps (0 = only at the end)"))
     eval_tasks: int = field(default=32, metadata=_help("held-out tasks per env (eval seeds)"))
@@ -171,6 +173,7 @@ class TrainConfig:
         need(0 <= self.opsd_beta <= 1, "opsd_beta", "use beta in [0, 1]")
         need(self.opsd_temperature > 0, "opsd_temperature", "use a positive temperature")
         need(self.chunked_loss in ("on", "off", "auto"), "chunked_loss", "use on, off or auto")
+        need(self.loss_chunk_size >= 1, "loss_chunk_size", "use a positive number of positions, e.g. 1024")
         need(self.generator in ("hf", "vllm"), "generator", "use hf, or vllm on a GPU")
         need(self.device == "cpu" or self.device.startswith("cuda"), "device", "use cpu, cuda or cuda:N")
         need(self.generator != "vllm" or self.device.startswith("cuda"), "generator", "vllm needs --device cuda")

@@ -193,6 +193,48 @@ def build_tiny_model(out_dir: str | os.PathLike, *, size: str = "tiny", seed: in
     return out
 
 
+# Real models' shapes, random init (no weights are downloaded): for timing on a GPU.
+SHAPES: dict[str, dict] = {
+    "qwen2.5-0.5b": dict(architecture="qwen2", hidden_size=896, num_hidden_layers=24, num_attention_heads=14,
+                         num_key_value_heads=2, intermediate_size=4864, vocab_size=151_936, rope_theta=1e6,
+                         max_position_embeddings=32_768, tie_word_embeddings=True),
+}
+
+
+def build_shaped_model(out_dir: str | os.PathLike, shape: str = "qwen2.5-0.5b", *, seed: int = 0,
+                       dtype: str = "bfloat16", **overrides) -> Path:
+    """A random-init causal LM with the shapes of a real model, saved with the tiny tokenizer.
+
+    For timing and memory checks where the weights do not matter (nothing comes from the
+    Hub). The model keeps the real vocabulary size (151,936 for Qwen2.5), so the LM head and
+    the loss cost what they cost in the real model; the tokenizer is the tiny one (~3k
+    tokens), so ids past it decode to nothing, like the padded rows of a real vocabulary.
+    A random model almost never samples EOS, so every completion runs to max_new_tokens.
+    `overrides` change config fields (e.g. num_hidden_layers=2 for a smoke run on CPU).
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape={shape!r} is not known; use one of {sorted(SHAPES)}")
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    fields = {**SHAPES[shape], **overrides}
+    tokenizer = AutoTokenizer.from_pretrained(str(ensure_tiny_model("tiny")))
+    config = AutoConfig.for_model(fields.pop("architecture"), bos_token_id=tokenizer.bos_token_id,
+                                  eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **fields)
+    rng_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
+    torch.random.set_rng_state(rng_state)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    meta = {"shape": shape, "seed": seed, "dtype": dtype, "overrides": overrides,
+            "parameters": sum(p.numel() for p in model.parameters())}
+    (out / "distil_shape.json").write_text(json.dumps(meta, indent=1))
+    return out
+
+
 def default_cache_dir() -> Path:
     """`$DISTIL_CACHE` if set, else ~/.cache/distil-envs."""
     return Path(os.environ.get("DISTIL_CACHE") or Path.home() / ".cache" / "distil-envs")

@@ -205,7 +205,7 @@ def compute_loss(cfg: TrainConfig, policy: Any, rollouts: list[Rollout], targets
         if chunked:
             model = policy.model
             loss, metrics = losses.chunked_distil_loss(out.hidden, model.get_output_embeddings().weight, targets,
-                                                       out.tokens, mask, **options)
+                                                       out.tokens, mask, chunk_size=cfg.loss_chunk_size, **options)
         else:
             loss, metrics = losses.distil_loss(out.logits, targets, out.tokens, mask, **options)
         return loss, metrics, float((mask * active).sum())
@@ -304,17 +304,19 @@ def train(cfg: TrainConfig) -> Path:
     try:
         for step in range(start_step + 1, cfg.steps + 1):
             row: dict[str, Any] = {"step": step, "rollouts": step * cfg.rollouts_per_step}
+            step_start = time.perf_counter()
+            if policy.device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(policy.device)
             # 1. prompts of this step: global indices position .. position + P - 1; this rank's shard
             indices = list(range(position + dist.rank, position + cfg.prompts_per_step, dist.world))
             position += cfg.prompts_per_step
             prompts = [train_prompt(envs, cfg, i) for i in indices]
 
-            # 2. n completions per prompt, each prompt sampled with its own seed
+            # 2. n completions per prompt, one batch, each prompt sampled from its own seed
             t0 = time.perf_counter()
-            groups: list[list[Completion]] = []
-            for i, (_, _, task) in zip(indices, prompts):
-                seeded = SamplingConfig(**{**sampling.__dict__, "seed": task_seed(cfg.seed + 1, i)})
-                groups += generator.generate([task.prompt], n=cfg.samples_per_prompt, sampling=seeded)
+            groups: list[list[Completion]] = generator.generate(
+                [task.prompt for _, _, task in prompts], n=cfg.samples_per_prompt, sampling=sampling,
+                seeds=[task_seed(cfg.seed + 1, i) for i in indices])
             row["time/generate_s"] = time.perf_counter() - t0
 
             # 3. the envs judge every completion (reward + Feedback)
@@ -360,7 +362,11 @@ def train(cfg: TrainConfig) -> Path:
                         "rollout/correct": sums[3] / sums[1], "rollout/length": sums[5] / sums[1],
                         "teacher/signal_fraction": sums[4] / sums[1] if expert is not None else 0.0,
                         "train/grad_norm": float(grad_norm), "train/lr": scheduler.get_last_lr()[0],
-                        "train/tokens": n_global})
+                        "train/tokens": n_global,
+                        "time/step_s": time.perf_counter() - step_start,
+                        "throughput/tokens_per_s": sums[5] / max(time.perf_counter() - step_start, 1e-9)})
+            if policy.device.type == "cuda":
+                row["memory/peak_gb"] = torch.cuda.max_memory_allocated(policy.device) / 2**30
             row.update({k: v for k, v in loss_metrics.items() if k not in row})  # ours are global, theirs local
 
             # 7. held-out evaluation, log, checkpoint

@@ -9,6 +9,11 @@ cross-entropy and the gradient norms so the two paths can be compared.
 
     python benchmarks/loss_memory.py                      # V in {32k, 150k} x T in {1k, 4k}
     python benchmarks/loss_memory.py --vocab 1000 --tokens 64  # a quick smoke run
+    python benchmarks/loss_memory.py --device cuda --output benchmarks/results/loss_memory_cuda.json
+
+On CUDA the configurations run in one process and the figures are the allocator's peak
+(`torch.cuda.max_memory_allocated`, reset before each run) and its growth over the
+memory held after building the inputs; times are synchronised.
 
 Writes benchmarks/results/loss_memory.json (atomically) and prints a table.
 """
@@ -50,15 +55,18 @@ def worker(args: argparse.Namespace) -> dict:
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
 
     def problem(V, T, H, K):
-        hidden = torch.randn(1, T, H, requires_grad=True)
-        weight = torch.randn(V, H).mul_(H ** -0.5).requires_grad_(True)  # in place: no transient copy
-        # Distinct teacher ids per position, 90% of the teacher's mass on them, the rest in the tail.
-        ids = (torch.randint(0, V, (1, T, 1)) + torch.arange(K) * (V // K)) % V
-        logprobs = torch.log_softmax(torch.randn(1, T, K) * 2, -1) + torch.log(torch.tensor(0.9))
-        teacher = TeacherTargets(topk_ids=ids, topk_logprobs=logprobs, mask=torch.ones(1, T))
-        return hidden, weight, teacher, ids[..., 0].clone(), torch.ones(1, T)
+        with torch.device(device):
+            hidden = torch.randn(1, T, H, requires_grad=True)
+            weight = torch.randn(V, H).mul_(H ** -0.5).requires_grad_(True)  # in place: no transient copy
+            # Distinct teacher ids per position, 90% of the teacher's mass on them, the rest in the tail.
+            ids = (torch.randint(0, V, (1, T, 1)) + torch.arange(K) * (V // K)) % V
+            logprobs = torch.log_softmax(torch.randn(1, T, K) * 2, -1) + torch.log(torch.tensor(0.9))
+            teacher = TeacherTargets(topk_ids=ids, topk_logprobs=logprobs, mask=torch.ones(1, T))
+            return hidden, weight, teacher, ids[..., 0].clone(), torch.ones(1, T)
 
     def step(hidden, weight, teacher, tokens, mask):
         if args.mode == "naive":
@@ -71,13 +79,20 @@ def worker(args: argparse.Namespace) -> dict:
     step(*problem(4 * args.topk, 300, args.hidden, args.topk))  # warm up the code paths on a tiny problem
     torch.manual_seed(args.seed)
     V, T, H, K = args.vocab, args.tokens, args.hidden, args.topk
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
     hidden, weight, teacher, tokens, mask = problem(V, T, H, K)
-    setup_mb = _rss_mb()
+    setup_mb = torch.cuda.memory_allocated(device) / 2**20 if cuda else _rss_mb()
+    if cuda:
+        torch.cuda.synchronize(device)
     start = time.perf_counter()
     loss, metrics = step(hidden, weight, teacher, tokens, mask)
+    if cuda:
+        torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
-    peak_mb = _maxrss_mb()
-    return {"mode": args.mode, "vocab": V, "tokens": T, "hidden": H, "topk": K,
+    peak_mb = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else _maxrss_mb()
+    return {"mode": args.mode, "device": str(device), "vocab": V, "tokens": T, "hidden": H, "topk": K,
             "chunk_size": args.chunk_size if args.mode == "chunked" else None, "threads": args.threads,
             "seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb, 1), "setup_rss_mb": round(setup_mb, 1),
             "loss_peak_mb": round(peak_mb - setup_mb, 1), "loss": float(loss.detach()),
@@ -87,9 +102,18 @@ def worker(args: argparse.Namespace) -> dict:
 
 
 def run_one(args: argparse.Namespace, mode: str, vocab: int, tokens: int) -> dict:
+    if args.device.startswith("cuda"):  # the allocator's own counters: one process is enough
+        import torch
+
+        try:
+            return worker(argparse.Namespace(**{**vars(args), "mode": mode, "vocab": vocab, "tokens": tokens}))
+        except torch.OutOfMemoryError as e:
+            return {"mode": mode, "vocab": vocab, "tokens": tokens, "error": f"out of memory: {e}"[:200]}
+        finally:
+            torch.cuda.empty_cache()
     cmd = [sys.executable, __file__, "--worker", "--mode", mode, "--vocab", str(vocab), "--tokens", str(tokens),
            "--hidden", str(args.hidden), "--topk", str(args.topk), "--chunk-size", str(args.chunk_size),
-           "--threads", str(args.threads), "--seed", str(args.seed)]
+           "--threads", str(args.threads), "--seed", str(args.seed), "--device", args.device]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         why = "killed (out of memory?)" if proc.returncode < 0 else proc.stderr.strip().splitlines()[-1:]
@@ -106,6 +130,7 @@ def main() -> None:
     p.add_argument("--chunk-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--output", type=Path, default=RESULTS)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=["naive", "chunked"], help=argparse.SUPPRESS)
@@ -146,7 +171,9 @@ def main() -> None:
               f"grad-norm rel diff {s['grad_norm_weight_rel_diff']:.2e}")
     import torch
 
-    atomic_write_json(args.output, {"benchmark": "loss_memory", "device": "cpu", "torch": torch.__version__,
+    device = torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else "cpu"
+    atomic_write_json(args.output, {"benchmark": "loss_memory", "device": device, "torch": torch.__version__,
+                                    "memory": "cuda_max_allocated" if device != "cpu" else "peak_rss",
                                "cpu_count": os.cpu_count(), "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                                "rows": rows, "summary": summary})
     print(f"wrote {args.output}")

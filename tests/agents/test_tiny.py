@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from agents.tiny import SIZES, build_tiny_model, ensure_tiny_model
+from agents.tiny import SHAPES, SIZES, build_shaped_model, build_tiny_model, ensure_tiny_model
 
 
 def test_loads_offline_with_auto_classes(tiny_path):
@@ -64,3 +64,20 @@ def test_unknown_size_names_the_choices(tmp_path):
     with pytest.raises(ValueError, match="base"):
         build_tiny_model(tmp_path, size="huge")
     assert set(SIZES) == {"tiny", "small", "base"}
+
+
+def test_shaped_model_has_the_real_architecture_and_vocabulary(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    # The real Qwen2.5-0.5B shape minus depth and width (a CPU-sized check of the same code).
+    small = dict(num_hidden_layers=1, hidden_size=64, intermediate_size=96, num_attention_heads=2,
+                 num_key_value_heads=1)
+    path = build_shaped_model(tmp_path / "m", "qwen2.5-0.5b", dtype="float32", **small)
+    model = AutoModelForCausalLM.from_pretrained(str(path))
+    assert type(model).__name__ == "Qwen2ForCausalLM"
+    assert model.config.vocab_size == SHAPES["qwen2.5-0.5b"]["vocab_size"] == 151_936
+    assert model.config.tie_word_embeddings and model.config.num_key_value_heads == 1
+    meta = json.loads((path / "distil_shape.json").read_text())
+    assert meta["parameters"] == sum(p.numel() for p in model.parameters())
+    with pytest.raises(ValueError, match="qwen2.5-0.5b"):
+        build_shaped_model(tmp_path / "x", "llama-70b")

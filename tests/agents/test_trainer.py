@@ -85,7 +85,8 @@ def test_short_run_changes_every_parameter_and_not_the_frozen_teacher(algo, tiny
     assert "eval/accuracy" in rows[0] and "eval/accuracy" in rows[-1]
     for row in rows[1:]:
         assert row["rollout/reward"] > 0 and row["loss/total"] == row["loss/total"]  # not nan
-        assert all(k in row for k in ("time/generate_s", "time/env_s", "time/teacher_s", "time/train_s"))
+        assert all(k in row for k in ("time/generate_s", "time/env_s", "time/teacher_s", "time/train_s",
+                                      "time/step_s", "throughput/tokens_per_s"))
         if algo != "grpo":
             assert row["teacher/signal_fraction"] > 0 and "teacher/mass" in row
 
