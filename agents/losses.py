@@ -8,13 +8,13 @@ a rollout whose teacher mask is all zero (no feedback, no sibling, no correction
 nothing. Every loss divides by the number of real tokens that count and returns
 `(loss, metrics)`, metrics being a dict of Python floats with namespaced keys.
 
-Top-k truncation keeps a set of token ids per position plus one tail bucket holding the rest
-of the mass, so both truncated distributions still sum to one. `teacher/mass` and
-`student/mass` report how much probability the kept ids carry.
+Top-k truncation (agents/topk.py, `select_topk`) keeps a set of token ids per position plus one
+tail bucket holding the rest of the mass, so both truncated distributions still sum to one.
 
 Memory: `chunked_distil_loss` / `chunked_sdpo_loss` compute the same losses from hidden states
 and the LM head weight, chunk by chunk with activation checkpointing (logits recomputed in the
-backward pass), never holding (B, T, V) logits (benchmarks/loss_memory.py measures it).
+backward pass; agents/loss_rows.py), never holding (B, T, V) logits (benchmarks/loss_memory.py
+measures it).
 """
 
 from __future__ import annotations
@@ -22,246 +22,24 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 import torch
 import torch.nn.functional as F
 
-from agents.types import TeacherTargets
+from agents.loss_rows import (Prepared, Teacher, check_choice, chunked_runner, naive_runner, prepare, upcast,
+                              weighted_mean)
+from agents.topk import TOPK_RULES, select_topk
 
-Teacher = TeacherTargets | torch.Tensor
-TOPK_RULES = ("teacher", "student", "union")
-
-
-def _upcast(x: torch.Tensor) -> torch.Tensor:
-    """float16/bfloat16 logits become float32 for the softmax; float32/float64 stay as they are."""
-    return x if x.dtype in (torch.float32, torch.float64) else x.float()
-
-
-def _floor(dtype: torch.dtype) -> float:
-    """log of the smallest normal number: stands in for log 0 so that 0 * log 0 stays 0, not nan."""
-    return math.log(torch.finfo(dtype).tiny)
-
-
-def _choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not one of {allowed}")
-
-
-# ----------------------------------------------------------------------------- top-k selection
-
-def _excluded_logsumexp(logprobs: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """log of the mass outside `ids`, exact (no 1 - sum cancellation); log 0 becomes the floor."""
-    # A finite stand-in for -inf keeps the gradient finite when ids cover the whole vocabulary.
-    rest = logprobs.scatter(-1, ids, torch.finfo(logprobs.dtype).min)  # (..., V)
-    return torch.logsumexp(rest, dim=-1).clamp_min(_floor(logprobs.dtype))  # (...)
-
-
-def select_topk(student_logprobs: torch.Tensor, teacher_logprobs: torch.Tensor | None = None, *,
-                k: int | None = None, rule: str = "teacher", teacher_ids: torch.Tensor | None = None,
-                teacher_topk_logprobs: torch.Tensor | None = None,
-                teacher_tail_logprob: torch.Tensor | None = None):
-    """Truncate student and teacher to the same kept ids plus a tail bucket.
-
-    Args:
-        student_logprobs: (..., V) normalised student log-probabilities (gradients flow).
-        teacher_logprobs: (..., V) normalised teacher log-probabilities, or None when the teacher
-            is only known on its own top-k (`teacher_ids`, `teacher_topk_logprobs` (..., K) and
-            optionally `teacher_tail_logprob` (...); a missing tail is log(1 - sum topk)); padding
-            entries (id outside [0, V), log-prob -inf or nan) are ignored.
-        k: entries kept per position; None keeps the whole vocabulary (no tail bucket).
-        rule: "teacher" (top-k of the teacher), "student" (top-k of the student, as SDPO), or
-            "union" (both sets; up to 2k ids, duplicates dropped).
-
-    Returns (student (..., K'+1), teacher (..., K'+1), student_mass (...), teacher_mass (...)):
-    log-probabilities of the kept ids followed by the tail bucket log(1 - sum kept), so each
-    row sums to one; masses are the kept probability. With k=None: (..., V) rows, masses 1.
-    Dropped duplicates and absent mass are log 0, represented by log(finfo.tiny).
-    """
-    _choice("rule", rule, TOPK_RULES)
-    floor = _floor(student_logprobs.dtype)
-    if teacher_logprobs is None and teacher_ids is None:
-        raise ValueError("select_topk needs teacher_logprobs (..., V) or teacher_ids with teacher_topk_logprobs")
-    if teacher_logprobs is not None and k is None:
-        ones = student_logprobs.new_ones(student_logprobs.shape[:-1])
-        return student_logprobs, teacher_logprobs.clamp_min(floor), ones, ones
-    if teacher_logprobs is None and rule != "teacher":
-        raise ValueError(f"topk_rule={rule!r} needs the teacher's full distribution (TeacherTargets."
-                         "full_logprobs or a (B, T, V) tensor); with top-k teacher targets use topk_rule='teacher'")
-    V = student_logprobs.shape[-1]
-    if teacher_logprobs is None:  # the teacher's own top-k, as the expert sent it
-        t_kept = teacher_topk_logprobs.to(student_logprobs.dtype)
-        # Padding entries (id out of range, log-prob -inf or nan) are dropped: they point at the
-        # row's first id so that excluding them from the student's tail changes nothing.
-        valid = (teacher_ids >= 0) & (teacher_ids < V) & torch.isfinite(t_kept)
-        ids = torch.where(valid, teacher_ids, teacher_ids[..., :1].clamp(0, V - 1))
-        if teacher_tail_logprob is None:
-            kept = torch.where(valid, t_kept, float("-inf")).exp().sum(-1)
-            t_tail = torch.log((1 - kept).clamp_min(0))
-        else:
-            t_tail = teacher_tail_logprob.to(student_logprobs.dtype)
-    else:
-        k = min(int(k), V)
-        if k < 1:
-            raise ValueError(f"topk={k} must be >= 1 (or None for the whole vocabulary)")
-        if rule == "teacher":
-            ids = teacher_logprobs.topk(k, dim=-1).indices
-        elif rule == "student":
-            ids = student_logprobs.detach().topk(k, dim=-1).indices
-        else:
-            t_ids = teacher_logprobs.topk(k, dim=-1).indices
-            s_ids = student_logprobs.detach().topk(k, dim=-1).indices
-            dup = (s_ids.unsqueeze(-1) == t_ids.unsqueeze(-2)).any(-1)  # (..., k)
-            ids = torch.cat([t_ids, s_ids], dim=-1)  # (..., 2k)
-            valid = torch.cat([torch.ones_like(dup), ~dup], dim=-1)
-        if rule != "union":
-            valid = torch.ones_like(ids, dtype=torch.bool)
-        t_kept = teacher_logprobs.gather(-1, ids)
-        t_tail = _excluded_logsumexp(teacher_logprobs, ids)
-    s_kept = student_logprobs.gather(-1, ids).masked_fill(~valid, floor)  # (..., K')
-    t_kept = t_kept.masked_fill(~valid, floor)
-    s_tail = _excluded_logsumexp(student_logprobs, ids)
-    student = torch.cat([s_kept, s_tail.unsqueeze(-1)], dim=-1)
-    teacher = torch.cat([t_kept, t_tail.unsqueeze(-1)], dim=-1)
-    teacher = torch.nan_to_num(teacher, nan=floor).clamp_min(floor)  # expert padding may be -inf / nan
-    return student, teacher, s_kept.detach().exp().sum(-1), teacher[..., :-1].exp().sum(-1)
-
-
-# ----------------------------------------------------------------------------- shared plumbing
-
-@dataclass
-class _Prepared:
-    """Inputs flattened to N = B * T rows, validated, with the masks every loss needs."""
-
-    B: int
-    T: int
-    tokens: torch.Tensor  # (N,) long, padding replaced by 0
-    signal: torch.Tensor  # (B, T) real token with a teacher signal
-    policy: torch.Tensor  # (B, T) real token of a rollout that has any signal
-    active: torch.Tensor  # (B,) rollout has a signal
-    full: torch.Tensor | None  # (N, V) teacher log-probs or logits
-    ids: torch.Tensor | None  # (N, K)
-    topk_lp: torch.Tensor | None  # (N, K)
-    tail: torch.Tensor | None  # (N,)
-
-    def teacher_rows(self, rows: slice, dtype: torch.dtype, temperature: float = 1.0):
-        """(full log-probs (n, V) | None, ids, topk log-probs, tail) for the rows `rows`."""
-        if self.full is not None:
-            full = self.full[rows].to(dtype)
-            full = F.log_softmax(full / temperature if temperature != 1.0 else full, dim=-1)
-            return torch.nan_to_num(full, nan=_floor(dtype)), None, None, None
-        tail = None if self.tail is None else self.tail[rows]
-        return None, self.ids[rows], self.topk_lp[rows], tail
-
-
-def _prepare(teacher: Teacher, tokens: torch.Tensor, mask: torch.Tensor, B: int, T: int, V: int) -> _Prepared:
-    if tokens.shape != (B, T) or mask.shape != (B, T):
-        raise ValueError(f"tokens {tuple(tokens.shape)} and mask {tuple(mask.shape)} must both be (B, T) = ({B}, {T})")
-    real = mask.to(torch.float32) > 0
-    bad = real & ((tokens < 0) | (tokens >= V))
-    if bool(bad.any()):
-        raise ValueError(f"tokens hold ids outside [0, {V}) at real positions; padding must have mask 0")
-    signal = real
-    full = ids = topk_lp = tail = None
-    if isinstance(teacher, TeacherTargets):
-        if teacher.mask.shape != (B, T):
-            raise ValueError(f"TeacherTargets.mask is {tuple(teacher.mask.shape)}, expected (B, T) = ({B}, {T})")
-        signal = real & (teacher.mask > 0)
-        if teacher.full_logprobs is not None:
-            full = teacher.full_logprobs
-        else:
-            if teacher.topk_ids.shape[:2] != (B, T) or teacher.topk_logprobs.shape != teacher.topk_ids.shape:
-                raise ValueError(f"TeacherTargets.topk_ids/topk_logprobs must be (B, T, K) with (B, T) = ({B}, {T})")
-            K = teacher.topk_ids.shape[-1]
-            ids = teacher.topk_ids.reshape(B * T, K)
-            topk_lp = teacher.topk_logprobs.reshape(B * T, K)
-            tail = None if teacher.tail_logprob is None else teacher.tail_logprob.reshape(B * T)
-    elif isinstance(teacher, torch.Tensor):
-        full = teacher
-    else:
-        raise TypeError(f"teacher must be TeacherTargets or a (B, T, V) tensor, not {type(teacher).__name__}")
-    if full is not None:
-        if full.shape != (B, T, V):
-            raise ValueError(f"teacher log-probabilities are {tuple(full.shape)}, expected (B, T, V) = ({B}, {T}, {V})")
-        full = full.reshape(B * T, V)
-    active = signal.any(-1)
-    policy = real & active.unsqueeze(-1)
-    tokens = torch.where(real, tokens, torch.zeros_like(tokens)).reshape(B * T)
-    return _Prepared(B, T, tokens, signal.float(), policy.float(), active.float(), full, ids, topk_lp, tail)
-
-
-def _naive(logits: torch.Tensor) -> Callable:
-    """Runner: apply a per-row function to all (N, V) logits at once."""
-    flat = logits.reshape(-1, logits.shape[-1])
-    return lambda fn: fn(flat, slice(0, flat.shape[0]))
-
-
-class _RecomputedRows(torch.autograd.Function):
-    """Per-row outputs of fn(hidden @ weight.T + bias, rows), `chunk_size` rows at a time.
-
-    Activation checkpointing written out for this one case: the forward pass keeps no graph, the
-    backward pass recomputes each chunk's logits, backpropagates the chunk's incoming gradients
-    to them, and accumulates d weight in place (addmm_). torch.utils.checkpoint computes the same
-    numbers, but materialises a (V, H) weight gradient per chunk before summing them, which costs
-    one more LM-head-sized buffer (0.6 GB at V = 150k, H = 1024). No double backward.
-    """
-
-    @staticmethod
-    def forward(ctx, fn, chunk_size, hidden, weight, bias):
-        ctx.fn, ctx.chunk_size = fn, chunk_size
-        ctx.save_for_backward(hidden, weight, bias)
-        outs = [fn(F.linear(hidden[rows], weight, bias), rows) for rows in _slices(hidden.shape[0], chunk_size)]
-        return tuple(torch.cat(parts) for parts in zip(*outs))
-
-    @staticmethod
-    def backward(ctx, *grad_outs):
-        hidden, weight, bias = ctx.saved_tensors
-        g_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[2] else None
-        g_weight = torch.zeros_like(weight) if ctx.needs_input_grad[3] else None
-        g_bias = torch.zeros_like(bias) if bias is not None and ctx.needs_input_grad[4] else None
-        for rows in _slices(hidden.shape[0], ctx.chunk_size):
-            h = hidden[rows]
-            with torch.no_grad():
-                logits = F.linear(h, weight, bias)  # (n, V)
-            with torch.enable_grad():
-                logits.requires_grad_(True)
-                pairs = [(o, g[rows]) for o, g in zip(ctx.fn(logits, rows), grad_outs) if o.requires_grad]
-                (g_logits,) = torch.autograd.grad([o for o, _ in pairs], logits, [g for _, g in pairs])
-            g_logits = g_logits.to(weight.dtype)
-            del logits
-            if g_hidden is not None:
-                g_hidden[rows] = g_logits @ weight
-            if g_weight is not None:
-                g_weight.addmm_(g_logits.t(), h)
-            if g_bias is not None:
-                g_bias += g_logits.sum(0)
-        return None, None, g_hidden, g_weight, g_bias
-
-
-def _slices(n: int, size: int) -> list[slice]:
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
-
-
-def _chunked(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, chunk_size: int) -> Callable:
-    """Runner: logits = hidden @ weight.T (+ bias) for `chunk_size` rows at a time, recomputed in
-    the backward pass, so only one chunk of logits is ever alive."""
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size} must be >= 1")
-    flat = hidden.reshape(-1, hidden.shape[-1])  # (N, H)
-    return lambda fn: _RecomputedRows.apply(fn, chunk_size, flat, weight, bias)
-
-
-def _mean(values: torch.Tensor, weights: torch.Tensor) -> float:
-    total = float(weights.sum())
-    return float((values.detach() * weights).sum()) / total if total > 0 else 0.0
+__all__ = ["TOPK_RULES", "Teacher", "chunked_distil_loss", "chunked_sdpo_loss", "distil_loss", "generalized_jsd",
+           "group_advantages", "grpo_loss", "opsd_loss", "sdpo_loss", "select_topk"]
 
 
 # ----------------------------------------------------------------------------- DistIL
 
-def _distil_rows(logits, rows, prep: _Prepared, cost: str, topk: int | None, topk_rule: str):
+def _distil_rows(logits, rows, prep: Prepared, cost: str, topk: int | None, topk_rule: str):
     """Per-row cost c_t, log pi(y_t | s_t) and the kept masses for the rows `rows`."""
-    logp = F.log_softmax(_upcast(logits), dim=-1)  # (n, V)
+    logp = F.log_softmax(upcast(logits), dim=-1)  # (n, V)
     logp_y = logp.gather(-1, prep.tokens[rows].unsqueeze(-1)).squeeze(-1)  # (n,)
     full, ids, topk_lp, tail = prep.teacher_rows(rows, logp.dtype)
     s, t, s_mass, t_mass = select_topk(logp, full, k=topk, rule=topk_rule, teacher_ids=ids,
@@ -305,12 +83,12 @@ def _group_std(A: torch.Tensor, policy: torch.Tensor, group: torch.Tensor) -> to
     return (s2 / cnt - (s1 / cnt) ** 2).clamp_min(0).sqrt().unsqueeze(-1)
 
 
-def _distil(run: Callable, prep: _Prepared, *, group_ids, baseline, future_credit, cost, normalize_cost_to_go,
+def _distil(run: Callable, prep: Prepared, *, group_ids, baseline, future_credit, cost, normalize_cost_to_go,
             clip_cost_to_go, topk, topk_rule, old_logprobs, is_ratio_clamp):
-    _choice("baseline", baseline, ("loo", "mean", "none"))
-    _choice("cost", cost, ("ce", "kl"))
-    _choice("normalize_cost_to_go", normalize_cost_to_go, ("none", "length", "group_std"))
-    _choice("topk_rule", topk_rule, TOPK_RULES)
+    check_choice("baseline", baseline, ("loo", "mean", "none"))
+    check_choice("cost", cost, ("ce", "kl"))
+    check_choice("normalize_cost_to_go", normalize_cost_to_go, ("none", "length", "group_std"))
+    check_choice("topk_rule", topk_rule, TOPK_RULES)
     if clip_cost_to_go is not None and clip_cost_to_go <= 0:
         raise ValueError(f"clip_cost_to_go={clip_cost_to_go} must be > 0 (or None for no clipping)")
     B, T = prep.B, prep.T
@@ -326,9 +104,9 @@ def _distil(run: Callable, prep: _Prepared, *, group_ids, baseline, future_credi
             weight = weight.clamp(max=is_ratio_clamp)
     cost_sum = (c * signal * weight).sum()
     n_tokens = policy.sum()
-    metrics = {"distil/cost": _mean(c, signal), "distil/tokens": float(n_tokens),
+    metrics = {"distil/cost": weighted_mean(c, signal), "distil/tokens": float(n_tokens),
                "distil/active_rollouts": float(prep.active.sum()),
-               "teacher/mass": _mean(t_mass, signal), "student/mass": _mean(s_mass, signal)}
+               "teacher/mass": weighted_mean(t_mass, signal), "student/mass": weighted_mean(s_mass, signal)}
     total = cost_sum
     if future_credit:
         cd = (c * signal).detach()
@@ -342,9 +120,9 @@ def _distil(run: Callable, prep: _Prepared, *, group_ids, baseline, future_credi
         if clip_cost_to_go is not None:
             A = A.clamp(-clip_cost_to_go, clip_cost_to_go)
         total = total + (A * logp_y * policy * weight).sum()
-        metrics.update({"distil/cost_to_go": _mean(G, policy), "distil/advantage_abs": _mean(A.abs(), policy)})
+        metrics.update({"distil/cost_to_go": weighted_mean(G, policy), "distil/advantage_abs": weighted_mean(A.abs(), policy)})
     if old_logprobs is not None:
-        metrics["distil/is_ratio"] = _mean(weight, policy)
+        metrics["distil/is_ratio"] = weighted_mean(weight, policy)
     loss = total / n_tokens.clamp_min(1)
     metrics["loss/distil" if future_credit else "loss/ce_local"] = float(loss.detach())
     return loss, metrics
@@ -395,7 +173,7 @@ def distil_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Te
     `teacher/mass`, `student/mass`.
     """
     B, T, V = student_logits.shape
-    return _distil(_naive(student_logits), _prepare(teacher, tokens, mask, B, T, V), group_ids=group_ids,
+    return _distil(naive_runner(student_logits), prepare(teacher, tokens, mask, B, T, V), group_ids=group_ids,
                    baseline=baseline, future_credit=future_credit, cost=cost,
                    normalize_cost_to_go=normalize_cost_to_go, clip_cost_to_go=clip_cost_to_go, topk=topk,
                    topk_rule=topk_rule, old_logprobs=old_logprobs, is_ratio_clamp=is_ratio_clamp)
@@ -422,8 +200,8 @@ def chunked_distil_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teac
         raise TypeError(f"chunked_distil_loss got unknown options {unknown}; it takes those of distil_loss: "
                         f"{sorted(_DISTIL_DEFAULTS)}")
     B, T, _ = hidden.shape
-    prep = _prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
-    return _distil(_chunked(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, **{**_DISTIL_DEFAULTS, **options})
+    prep = prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
+    return _distil(chunked_runner(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, **{**_DISTIL_DEFAULTS, **options})
 
 
 # ----------------------------------------------------------------------------- SDPO and OPSD
@@ -445,7 +223,7 @@ def generalized_jsd(student_logprobs: torch.Tensor, teacher_logprobs: torch.Tens
     (discontinuous at both ends). Near the ends the continuous form loses precision as eps/alpha:
     use float64 for alpha within ~1e-4 of 0 or 1.
     """
-    _choice("scale", scale, ("continuous", "raw"))
+    check_choice("scale", scale, ("continuous", "raw"))
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha={alpha} must be in [0, 1] (0 = forward KL, 1 = reverse KL)")
     p_s, p_t = student_logprobs.exp(), teacher_logprobs.exp()
@@ -461,9 +239,9 @@ def generalized_jsd(student_logprobs: torch.Tensor, teacher_logprobs: torch.Tens
     return kl_s / alpha + kl_t / (1 - alpha)
 
 
-def _jsd_rows(logits, rows, prep: _Prepared, alpha: float, scale: str, topk: int | None, topk_rule: str,
+def _jsd_rows(logits, rows, prep: Prepared, alpha: float, scale: str, topk: int | None, topk_rule: str,
               temperature: float):
-    logits = _upcast(logits)
+    logits = upcast(logits)
     logp = F.log_softmax(logits / temperature if temperature != 1.0 else logits, dim=-1)
     logp_y = logp.gather(-1, prep.tokens[rows].unsqueeze(-1)).squeeze(-1)
     full, ids, topk_lp, tail = prep.teacher_rows(rows, logp.dtype, temperature)
@@ -472,10 +250,10 @@ def _jsd_rows(logits, rows, prep: _Prepared, alpha: float, scale: str, topk: int
     return generalized_jsd(s, t, alpha, scale), logp_y, s_mass, t_mass
 
 
-def _jsd(run: Callable, prep: _Prepared, name: str, *, alpha: float, scale: str,
+def _jsd(run: Callable, prep: Prepared, name: str, *, alpha: float, scale: str,
          topk: int | None, topk_rule: str, temperature: float = 1.0,
          old_logprobs: torch.Tensor | None = None, is_ratio_clamp: float | None = None):
-    _choice("topk_rule", topk_rule, TOPK_RULES)
+    check_choice("topk_rule", topk_rule, TOPK_RULES)
     if temperature <= 0:
         raise ValueError(f"temperature={temperature} must be > 0")
     if temperature != 1.0 and prep.full is None:
@@ -494,13 +272,11 @@ def _jsd(run: Callable, prep: _Prepared, name: str, *, alpha: float, scale: str,
             weight = weight.clamp(max=is_ratio_clamp)
     n_tokens = signal.sum()
     loss = (d * signal * weight).sum() / n_tokens.clamp_min(1)
-    metrics = {f"loss/{name}": float(loss.detach()), f"{name}/divergence": _mean(d, signal), f"{name}/tokens": float(n_tokens),
-               "teacher/mass": _mean(t_mass, signal), "student/mass": _mean(s_mass, signal)}
+    metrics = {f"loss/{name}": float(loss.detach()), f"{name}/divergence": weighted_mean(d, signal), f"{name}/tokens": float(n_tokens),
+               "teacher/mass": weighted_mean(t_mass, signal), "student/mass": weighted_mean(s_mass, signal)}
     if old_logprobs is not None:
-        metrics[f"{name}/is_ratio"] = _mean(weight, signal)
+        metrics[f"{name}/is_ratio"] = weighted_mean(weight, signal)
     return loss, metrics
-
-
 
 
 def sdpo_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tensor, mask: torch.Tensor, *,
@@ -522,8 +298,8 @@ def sdpo_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tens
     Rollouts whose teacher mask is zero are excluded.
     """
     B, T, V = student_logits.shape
-    prep = _prepare(teacher, tokens, mask, B, T, V)
-    return _jsd(_naive(student_logits), prep, "sdpo", alpha=alpha, scale=scale, topk=topk,
+    prep = prepare(teacher, tokens, mask, B, T, V)
+    return _jsd(naive_runner(student_logits), prep, "sdpo", alpha=alpha, scale=scale, topk=topk,
                 topk_rule=topk_rule, old_logprobs=old_logprobs, is_ratio_clamp=is_ratio_clamp)
 
 
@@ -535,8 +311,8 @@ def chunked_sdpo_loss(hidden: torch.Tensor, lm_head_weight: torch.Tensor, teache
     """`sdpo_loss` (generalised JSD; alpha=0 forward, alpha=1 reverse KL) from hidden states (B, T, H)
     and the LM head (V, H), `chunk_size` positions at a time with activation checkpointing."""
     B, T, _ = hidden.shape
-    prep = _prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
-    return _jsd(_chunked(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, "sdpo", alpha=alpha,
+    prep = prepare(teacher, tokens, mask, B, T, lm_head_weight.shape[0])
+    return _jsd(chunked_runner(hidden, lm_head_weight, lm_head_bias, chunk_size), prep, "sdpo", alpha=alpha,
                 scale=scale, topk=topk, topk_rule=topk_rule, old_logprobs=old_logprobs, is_ratio_clamp=is_ratio_clamp)
 
 
@@ -555,8 +331,8 @@ def opsd_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tens
     top-k plus a tail bucket; None (default) uses the whole vocabulary.
     """
     B, T, V = student_logits.shape
-    prep = _prepare(teacher, tokens, mask, B, T, V)
-    return _jsd(_naive(student_logits), prep, "opsd", alpha=beta, scale=scale, topk=topk,
+    prep = prepare(teacher, tokens, mask, B, T, V)
+    return _jsd(naive_runner(student_logits), prep, "opsd", alpha=beta, scale=scale, topk=topk,
                 topk_rule="teacher", temperature=temperature)
 
 
@@ -565,7 +341,7 @@ def opsd_loss(student_logits: torch.Tensor, teacher: Teacher, tokens: torch.Tens
 def group_advantages(rewards: torch.Tensor, group_ids: torch.Tensor, scale: str = "group") -> torch.Tensor:
     """A_i = r_i - mean(r over i's group), divided by the group's std (unbiased, + 1e-4) when
     scale="group"; shapes (B,) -> (B,). Equal rewards (and singleton groups) give A = 0."""
-    _choice("scale", scale, ("group", "none"))
+    check_choice("scale", scale, ("group", "none"))
     if rewards.shape != group_ids.shape or rewards.dim() != 1:
         raise ValueError(f"rewards {tuple(rewards.shape)} and group_ids {tuple(group_ids.shape)} must both be (B,)")
     group = torch.unique(group_ids, return_inverse=True)[1]
@@ -597,7 +373,7 @@ def grpo_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, rewards: torch
     batch (DAPO, Dr. GRPO), "seq_mean" averages within each rollout and then over rollouts
     (the original GRPO).
     """
-    _choice("agg", agg, ("token_mean", "seq_mean"))
+    check_choice("agg", agg, ("token_mean", "seq_mean"))
     if not (0 <= clip_low < 1 and clip_high >= 0):
         raise ValueError(f"clip_low={clip_low} must be in [0, 1) and clip_high={clip_high} >= 0")
     if logprobs.shape != old_logprobs.shape or logprobs.shape != mask.shape:
@@ -616,9 +392,9 @@ def grpo_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, rewards: torch
         per_seq = (per_token * m).sum(-1) / lengths.clamp_min(1)
         loss = per_seq[lengths > 0].sum() / (lengths > 0).sum().clamp_min(1)
     clip_active = (clipped < unclipped).to(m)
-    metrics = {"loss/grpo": float(loss.detach()), "grpo/clip_frac": _mean(clip_active, m),
-               "grpo/clip_low_frac": _mean(clip_active * (adv < 0), m),
-               "grpo/clip_high_frac": _mean(clip_active * (adv > 0), m),
-               "grpo/ratio_mean": _mean(ratio, m), "grpo/advantage_mean": float(adv.mean()),
+    metrics = {"loss/grpo": float(loss.detach()), "grpo/clip_frac": weighted_mean(clip_active, m),
+               "grpo/clip_low_frac": weighted_mean(clip_active * (adv < 0), m),
+               "grpo/clip_high_frac": weighted_mean(clip_active * (adv > 0), m),
+               "grpo/ratio_mean": weighted_mean(ratio, m), "grpo/advantage_mean": float(adv.mean()),
                "grpo/advantage_abs": float(adv.abs().mean()), "rollout/reward": float(rewards.float().mean())}
     return loss, metrics

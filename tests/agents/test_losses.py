@@ -1,4 +1,5 @@
-"""Identities and exactness checks of agents/losses.py (PAPER.md is the specification)."""
+"""Identities and exactness checks of the losses (PAPER.md is the specification): agents/losses.py,
+agents/topk.py (select_topk) and agents/loss_rows.py (the chunked runner)."""
 
 import itertools
 import math
