@@ -22,7 +22,6 @@ state a resumed CPU run reproduces the uninterrupted run's losses exactly.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from agents.checkpoint import (atomic_write_text, latest_checkpoint, load_checkp
                                set_rng_state)
 from agents.config import EVAL_SEED_BASE, TRAIN_SEEDS, TrainConfig
 from agents.types import Completion, Rollout, SamplingConfig
+from distil_envs.metrics import avg_at_k, pass_at_k
 from distil_envs.seeding import task_seed
 
 
@@ -138,13 +138,6 @@ def build_expert(cfg: TrainConfig, policy: Any, envs: dict[str, Any]):
                                top_k=cfg.teacher_top_k, exact=exact)
 
 
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k (Chen et al.): 1 - C(n-c, k) / C(n, k)."""
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
-
-
 @torch.no_grad()
 def evaluate(policy: Any, cfg: TrainConfig, envs: dict[str, Any], *, tasks: int | None = None,
              samples: int | None = None) -> dict[str, float]:
@@ -163,7 +156,7 @@ def evaluate(policy: Any, cfg: TrainConfig, envs: dict[str, Any], *, tasks: int 
         avg, passed = [], []
         for task, group in zip(items, groups):
             scores = [env.evaluate(c.text, task).score for c in group]
-            avg.append(float(np.mean(scores)))
+            avg.append(avg_at_k(scores, k))
             passed.append(pass_at_k(k, sum(s >= 1.0 for s in scores), k))
         metrics[f"eval/{env_id}/avg@{k}"] = float(np.mean(avg))
         metrics[f"eval/{env_id}/pass@{k}"] = float(np.mean(passed))

@@ -5,11 +5,9 @@ over the tasks of an env, of a domain, or of the whole suite (a plain mean over 
 an env with more tasks weighs more). Confidence intervals resample *tasks* with
 replacement, because tasks, not samples, are the independent draws.
 
-Definitions (n samples of a task, c of them correct):
+avg@k and unbiased pass@k are defined in distil_envs/metrics.py (shared with the trainer's
+held-out evaluation). With n samples of a task:
 
-    avg@k  = E[mean score of k samples]      = mean score of all n samples (unbiased for k <= n)
-    pass@k = P[at least one of k correct]    = 1 - C(n-c, k) / C(n, k)     (Chen et al., 2021)
-           = 1 - prod_{i=n-c+1}^{n} (1 - k / i)   (the product form: no huge binomials)
     maj@k  = accuracy of the majority answer of k samples, averaged over the floor(n/k)
              disjoint groups of k consecutive samples (ties: the answer seen first wins)
 
@@ -28,27 +26,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from distil_envs.answers import extract_final
+from distil_envs.metrics import avg_at_k, pass_at_k
 
 
 # ---------------------------------------------------------------------------- estimators
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k: 1 - C(n-c, k) / C(n, k), in the numerically stable product form."""
-    if not 0 <= c <= n:
-        raise ValueError(f"c={c} correct samples must be between 0 and n={n}")
-    if not 1 <= k <= n:
-        raise ValueError(f"k={k} must be between 1 and the number of samples n={n}")
-    if n - c < k:  # every k-subset holds a correct sample
-        return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
-
-
-def avg_at_k(scores: Sequence[float], k: int) -> float:
-    """Expected mean score of k samples drawn without replacement: the mean of all n."""
-    if not 1 <= k <= len(scores):
-        raise ValueError(f"k={k} must be between 1 and the number of samples n={len(scores)}")
-    return float(np.mean(scores))
-
-
 def maj_at_k(answers: Sequence[str | None], correct: Sequence[bool], k: int) -> float:
     """Majority-vote accuracy over floor(n/k) disjoint groups of k consecutive samples.
 
