@@ -32,14 +32,16 @@ MAX_SYMBOLIC_CHARS = 400
 _HUGE_POWER = re.compile(r"(\^|\*\*)\s*\{?\s*\(?\s*[-+]?\d{4,}|!\s*\d|\d{4,}\s*!|(\^|\*\*).*(\^|\*\*)")
 
 _NUMBER_TOKEN = re.compile(r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?%?|(?<![\w.])[-+−]?\.\d+")
-_LIST_OF_NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*(?:,|;|\s|\bor\b|\band\b)\s*[-+]?\d+(?:\.\d+)?)+\s*")
+# Each pattern below splits its input in one way only: nested quantifiers over the same
+# characters ("(?:[a-z]+\s*)+", "\s*\s\s*") backtrack exponentially on text that almost matches.
+_LIST_OF_NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:(?:\s*(?:,|;|\bor\b|\band\b)\s*|\s+)[-+]?\d+(?:\.\d+)?)+\s*")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _DECIMAL = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _FRACTION = re.compile(r"^([-+]?)\s*(\d+)\s*/\s*(\d+)$")
 _LATEX_FRAC = re.compile(r"^([-+]?)\s*\\[dt]?frac\s*\{\s*([-+]?\d+)\s*\}\s*\{\s*([-+]?\d+)\s*\}$")
 _LATEX_FRAC_SHORT = re.compile(r"^([-+]?)\s*\\[dt]?frac\s*(\d)\s*(\d)$")
 _TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf|operatorname)\s*\{([^{}]*)\}")
-_UNIT_WORDS = re.compile(r"(?<=[\d\s.}])\s*(?:[a-zA-Z][a-zA-Z.²³/]*\s*)+$")
+_UNIT_WORDS = re.compile(r"(?<=[\d\s.}])\s*[a-zA-Z][a-zA-Z.²³/]*(?:\s+[a-zA-Z][a-zA-Z.²³/]*)*\s*$")
 _LEADING_VARIABLE = re.compile(r"^\s*[a-zA-Z]\s*=\s*(?=[-+.\d\\])")
 _SPACING = re.compile(r"\\[,;:! ]|\\q?quad|~")
 

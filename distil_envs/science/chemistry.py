@@ -208,7 +208,7 @@ def _coefficients(text: str, species: Sequence[str], n_reactants: int) -> tuple[
     text = re.sub(r"\\[,;: ]|~", " ", text)
     text = re.sub(r"\\(?:rightarrow|longrightarrow|to)|→|⟶|=>|->|=", " -> ", text)
     if "->" not in text:
-        if not re.fullmatch(r"\s*\d+(?:\s*[,;:\s]\s*\d+)*\s*", text):
+        if not re.fullmatch(r"\s*\d+(?:\s*[,;:]\s*\d+|\s+\d+)*\s*", text):
             return None, "write the coefficients as a list such as \\boxed{1, 2, 3}, or the balanced equation"
         return [int(x) for x in re.findall(r"\d+", text)], ""
     sides = text.split("->")
