@@ -101,6 +101,9 @@ class TrainConfig:
     device: str = field(default="cpu", metadata=_help("cpu | cuda | cuda:N"))
     dtype: str = field(default="float32", metadata=_help("float32 | bfloat16 | float16"))
     generator: str = field(default="hf", metadata=_help("rollout generator: hf (transformers) | vllm (GPU)"))
+    parallel: str = field(default="ddp", metadata=_help(
+        "with several processes (--nproc): ddp: every rank holds the whole model | fsdp: parameters, gradients "
+        "and optimizer state sharded over ranks (FSDP2 fully_shard)"))
     threads: int = field(default=1, metadata=_help("torch CPU threads (1 is fastest for the tiny model)"))
     progress: bool = field(default=True, metadata=_help("show a rich progress bar"))
 
@@ -178,6 +181,10 @@ class TrainConfig:
         need(self.device == "cpu" or self.device.startswith("cuda"), "device", "use cpu, cuda or cuda:N")
         need(self.generator != "vllm" or self.device.startswith("cuda"), "generator", "vllm needs --device cuda")
         need(self.dtype in ("float32", "bfloat16", "float16"), "dtype", "use float32, bfloat16 or float16")
+        need(self.parallel in ("ddp", "fsdp"), "parallel", "use ddp or fsdp")
+        need(self.parallel != "fsdp" or self.generator == "hf", "parallel",
+             "the vllm generator copies the whole model into its engine; use --parallel ddp with --generator vllm, "
+             "or --generator hf")
         need(self.prompts_per_step >= 1, "prompts_per_step", "use >= 1")
         return self
 

@@ -348,10 +348,10 @@ class HFPolicy:
             result += [lp[i, :len(c)] for i, c in enumerate(comp)]
         return result
 
-    def save(self, directory: str | os.PathLike) -> Path:
-        """save_pretrained of the model and tokenizer into `directory`."""
+    def save(self, directory: str | os.PathLike, state_dict: dict | None = None) -> Path:
+        """save_pretrained of the model (or of `state_dict`, e.g. a sharded model's full state) and tokenizer."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path)
+        self.model.save_pretrained(path, state_dict=state_dict)
         self.tokenizer.save_pretrained(path)
         return path

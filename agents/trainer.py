@@ -11,7 +11,9 @@ Data parallel (`torchrun -m agents.train`): every rank holds the whole model, ge
 for its shard of the step's prompts (prompt i of the step goes to rank i % world), and
 scales its token-mean loss by local / global token count, so that the all-reduced
 (summed) gradient is the gradient of the loss over the global batch. Rank 0 writes
-metrics and checkpoints.
+metrics and checkpoints. With `--parallel fsdp` parameters, gradients and optimizer
+state are sharded over the ranks instead (FSDP2; see `agents/parallel.py`): the same
+rollouts and loss, with whole parameters gathered once per step for sampling.
 
 Determinism: the sampling seed of prompt i is derived from (run seed, i), so a rollout
 does not depend on the batch it was generated in, the number of ranks, or on whether the
@@ -21,9 +23,11 @@ state a resumed CPU run reproduces the uninterrupted run's losses exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,6 +39,7 @@ import distil_envs
 from agents.checkpoint import (atomic_write_text, latest_checkpoint, load_checkpoint, rng_state, save_checkpoint,
                                set_rng_state)
 from agents.config import EVAL_SEED_BASE, TRAIN_SEEDS, TrainConfig
+from agents.parallel import full_states, gathered, load_full_states, scalar, shard
 from agents.types import Completion, Rollout, SamplingConfig
 from distil_envs.metrics import avg_at_k, pass_at_k
 from distil_envs.seeding import task_seed
@@ -61,15 +66,27 @@ class Dist:
 
 
 def init_distributed(device: str) -> Dist:
-    """Join the torchrun job if there is one (gloo on CPU, nccl on CUDA)."""
+    """Join the torchrun job if there is one (gloo on CPU; nccl for CUDA tensors, gloo for CPU ones)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return Dist()
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
+        dist.init_process_group(backend="cpu:gloo,cuda:nccl" if device.startswith("cuda") else "gloo")
     return Dist(rank=dist.get_rank(), world=dist.get_world_size())
+
+
+def rank_config(cfg: TrainConfig, dist: Dist) -> TrainConfig:
+    """The config this rank runs: `cuda` becomes this rank's own GPU (cuda:LOCAL_RANK)."""
+    if dist.world > 1 and cfg.prompts_per_step < dist.world:
+        raise ValueError(f"TrainConfig.prompts_per_step={cfg.prompts_per_step}: every one of the {dist.world} "
+                         f"ranks needs a prompt; use --prompts-per-step {dist.world} or more, or fewer processes")
+    if dist.world == 1 or cfg.device != "cuda":
+        return cfg
+    local = int(os.environ.get("LOCAL_RANK", dist.rank))
+    torch.cuda.set_device(local)
+    return dataclasses.replace(cfg, device=f"cuda:{local}")
 
 
 def make_envs(cfg: TrainConfig) -> dict[str, Any]:
@@ -248,8 +265,10 @@ class ProgressBar:
 # ----------------------------------------------------------------------------- the loop
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training; return the run directory."""
-    cfg = cfg.resolved().validate()
-    dist = init_distributed(cfg.device)
+    run_cfg = cfg.resolved().validate()  # as written to config.json and checkpoints
+    dist = init_distributed(run_cfg.device)
+    cfg = rank_config(run_cfg, dist)
+    fsdp = cfg.parallel == "fsdp" and dist.world > 1
     if cfg.device == "cpu":
         torch.set_num_threads(cfg.threads)
     run_dir = Path(cfg.out_dir)
@@ -262,7 +281,9 @@ def train(cfg: TrainConfig) -> Path:
     model = policy.model
     model.train()
     envs = make_envs(cfg)
-    expert = build_expert(cfg, policy, envs)
+    expert = build_expert(cfg, policy, envs)  # before sharding: its weight copies are whole
+    if fsdp:
+        shard(model, dist.world)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0)
@@ -272,8 +293,14 @@ def train(cfg: TrainConfig) -> Path:
     checkpoint = latest_checkpoint(run_dir) if cfg.resume else None
     if checkpoint is not None:
         state = load_checkpoint(checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        if state["config"].get("parallel", "ddp") != cfg.parallel:
+            raise ValueError(f"TrainConfig.parallel={cfg.parallel!r}: {checkpoint} was written by a "
+                             f"--parallel {state['config'].get('parallel', 'ddp')} run; resume it with that value")
+        if fsdp:
+            load_full_states(model, optimizer, state["model"], state["optimizer"])
+        else:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         _load_expert_state(expert, state["expert"])
         set_rng_state(state["rng"][dist.rank] if dist.rank < len(state["rng"]) else state["rng"][0])
@@ -284,14 +311,17 @@ def train(cfg: TrainConfig) -> Path:
 
             shutil.rmtree(run_dir / "checkpoints")
         run_dir.mkdir(parents=True, exist_ok=True)
-        cfg.save(run_dir / "config.json")
+        run_cfg.save(run_dir / "config.json")
         kept = [line for line in (metrics_path.read_text().splitlines() if metrics_path.exists() and checkpoint
                                   else []) if json.loads(line)["step"] <= start_step]
         atomic_write_text(metrics_path, "".join(line + "\n" for line in kept))
     if generator is not policy and checkpoint is not None:
         generator.sync_weights(model)
-    if dist.main and start_step == 0:  # the "before" point of every curve
-        eval_acc = _log(metrics_path, {"step": 0, "rollouts": 0, **evaluate(generator, cfg, envs)})["eval/accuracy"]
+    if start_step == 0:  # the "before" point of every curve
+        with gathered(model):
+            if dist.main:
+                eval_acc = _log(metrics_path, {"step": 0, "rollouts": 0,
+                                               **evaluate(generator, cfg, envs)})["eval/accuracy"]
 
     bar = ProgressBar(cfg.progress and dist.main, cfg.steps, start_step)
     try:
@@ -305,34 +335,37 @@ def train(cfg: TrainConfig) -> Path:
             position += cfg.prompts_per_step
             prompts = [train_prompt(envs, cfg, i) for i in indices]
 
-            # 2. n completions per prompt, one batch, each prompt sampled from its own seed
-            t0 = time.perf_counter()
-            groups: list[list[Completion]] = generator.generate(
-                [task.prompt for _, _, task in prompts], n=cfg.samples_per_prompt, sampling=sampling,
-                seeds=[task_seed(cfg.seed + 1, i) for i in indices])
-            row["time/generate_s"] = time.perf_counter() - t0
+            with gathered(model):  # FSDP: whole weights once for sampling and the self-teacher
+                # 2. n completions per prompt, one batch, each prompt sampled from its own seed
+                t0 = time.perf_counter()
+                groups: list[list[Completion]] = generator.generate(
+                    [task.prompt for _, _, task in prompts], n=cfg.samples_per_prompt, sampling=sampling,
+                    seeds=[task_seed(cfg.seed + 1, i) for i in indices])
+                row["time/generate_s"] = time.perf_counter() - t0
 
-            # 3. the envs judge every completion (reward + Feedback)
-            t0 = time.perf_counter()
-            rollouts = [Rollout(env_id=env_id, task=task, prompt=task.prompt, completion=c,
-                                feedback=(fb := envs[env_id].evaluate(c.text, task)), reward=float(fb.score),
-                                group_id=i, seed=seed)
-                        for i, (env_id, seed, task), group in zip(indices, prompts, groups) for c in group]
-            row["time/env_s"] = time.perf_counter() - t0
+                # 3. the envs judge every completion (reward + Feedback)
+                t0 = time.perf_counter()
+                rollouts = [Rollout(env_id=env_id, task=task, prompt=task.prompt, completion=c,
+                                    feedback=(fb := envs[env_id].evaluate(c.text, task)), reward=float(fb.score),
+                                    group_id=i, seed=seed)
+                            for i, (env_id, seed, task), group in zip(indices, prompts, groups) for c in group]
+                row["time/env_s"] = time.perf_counter() - t0
 
-            # 4. the expert's targets on the student's own tokens
-            t0 = time.perf_counter()
-            targets = expert.targets(rollouts) if expert is not None else None
-            row["time/teacher_s"] = time.perf_counter() - t0
+                # 4. the expert's targets on the student's own tokens
+                t0 = time.perf_counter()
+                targets = expert.targets(rollouts) if expert is not None else None
+                row["time/teacher_s"] = time.perf_counter() - t0
 
             # 5. loss over the global batch, optimizer step, teacher update
             t0 = time.perf_counter()
+            if fsdp and cfg.chunked_loss == "on":
+                model.unshard()  # the chunked loss reads the head's weight outside the root's forward
             loss, loss_metrics, n_local = compute_loss(cfg, policy, rollouts, targets)
             (n_global,) = dist.all_sum([n_local])
             scaled = loss * (n_local / n_global) if n_global > 0 else loss * 0.0
             optimizer.zero_grad(set_to_none=False)
-            scaled.backward()
-            if dist.world > 1:
+            (scaled * dist.world if fsdp else scaled).backward()  # FSDP averages over ranks: see agents/parallel.py
+            if dist.world > 1 and not fsdp:
                 grads = [p.grad for p in model.parameters() if p.grad is not None]
                 flat = torch.cat([g.reshape(-1) for g in grads])
                 torch.distributed.all_reduce(flat)
@@ -341,7 +374,9 @@ def train(cfg: TrainConfig) -> Path:
             optimizer.step()
             scheduler.step()
             if expert is not None:
-                expert.update(model)
+                with gathered(model) if fsdp and cfg.teacher == "self" and cfg.teacher_weights == "ema" \
+                        else nullcontext():
+                    expert.update(model)
             if generator is not policy:
                 generator.sync_weights(model)
             row["time/train_s"] = time.perf_counter() - t0
@@ -354,7 +389,7 @@ def train(cfg: TrainConfig) -> Path:
             row.update({"loss/total": sums[0], "rollout/reward": sums[2] / sums[1],
                         "rollout/correct": sums[3] / sums[1], "rollout/length": sums[5] / sums[1],
                         "teacher/signal_fraction": sums[4] / sums[1] if expert is not None else 0.0,
-                        "train/grad_norm": float(grad_norm), "train/lr": scheduler.get_last_lr()[0],
+                        "train/grad_norm": scalar(grad_norm), "train/lr": scheduler.get_last_lr()[0],
                         "train/tokens": n_global,
                         "time/step_s": time.perf_counter() - step_start,
                         "throughput/tokens_per_s": sums[5] / max(time.perf_counter() - step_start, 1e-9)})
@@ -363,22 +398,24 @@ def train(cfg: TrainConfig) -> Path:
             row.update({k: v for k, v in loss_metrics.items() if k not in row})  # ours are global, theirs local
 
             # 7. held-out evaluation, log, checkpoint
+            if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps:
+                with gathered(model):
+                    if dist.main:
+                        t0 = time.perf_counter()
+                        row.update(evaluate(generator, cfg, envs))
+                        row["time/eval_s"] = time.perf_counter() - t0
+                        eval_acc = row["eval/accuracy"]
             if dist.main:
-                if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps:
-                    t0 = time.perf_counter()
-                    row.update(evaluate(generator, cfg, envs))
-                    row["time/eval_s"] = time.perf_counter() - t0
-                    eval_acc = row["eval/accuracy"]
                 _log(metrics_path, row)
-                if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps:
-                    _checkpoint(run_dir, cfg, step, position, eval_acc, model, optimizer, scheduler, expert, dist)
-            elif (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps:
-                _checkpoint(run_dir, cfg, step, position, eval_acc, model, optimizer, scheduler, expert, dist)
+            if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps:
+                _checkpoint(run_dir, run_cfg, step, position, eval_acc, model, optimizer, scheduler, expert, dist,
+                            fsdp)
             bar.update(row["rollout/reward"], eval_acc)
     finally:
         bar.close()
+    final_state = full_states(model)[0] if fsdp else None
     if dist.main:
-        policy.save(run_dir / "final")
+        policy.save(run_dir / "final", state_dict=final_state)
     if dist.world > 1:
         torch.distributed.barrier()
     return run_dir
@@ -399,8 +436,9 @@ def _log(path: Path, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _checkpoint(run_dir: Path, cfg: TrainConfig, step: int, position: int, eval_acc: float | None, model: Any,
-                optimizer: Any, scheduler: Any, expert: Any, dist: Dist) -> None:
-    """Rank 0 writes model, optimizer, scheduler, expert and every rank's RNG state."""
+                optimizer: Any, scheduler: Any, expert: Any, dist: Dist, fsdp: bool) -> None:
+    """Rank 0 writes model, optimizer, scheduler, expert and every rank's RNG state (FSDP: gathered full)."""
+    model_state, optim_state = full_states(model, optimizer) if fsdp else (None, None)
     states = [None] * dist.world
     if dist.world > 1:
         torch.distributed.all_gather_object(states, rng_state())
@@ -408,7 +446,8 @@ def _checkpoint(run_dir: Path, cfg: TrainConfig, step: int, position: int, eval_
         states = [rng_state()]
     if dist.main:
         save_checkpoint(run_dir, step, {"step": step, "position": position, "eval_acc": eval_acc,
-                                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                        "model": model_state if fsdp else model.state_dict(),
+                                        "optimizer": optim_state if fsdp else optimizer.state_dict(),
                                         "scheduler": scheduler.state_dict(), "expert": _expert_state(expert),
                                         "rng": states, "config": cfg.to_dict()}, keep=cfg.keep_checkpoints)
     if dist.world > 1:
