@@ -7,12 +7,19 @@ on the same envs (math, science, code) with the same rollout budget and 3 seeds:
                  paper's setting). OPSD's teacher reads the reference solution by definition,
                  so its runs use feedback="correction".
 - pass "oracle": the oracle expert (built from the reference solution) for the teacher-based
-                 algorithms; grpo has no teacher, its runs are shared by both passes.
+                 algorithms; grpo has no teacher, its runs are shared by every pass.
+- pass "correction": the self-teacher with correction-level feedback (the reference solution
+                 in context) and sibling demonstrations. The 0.3M-parameter tiny model cannot
+                 read diagnostic feedback (with it in context it solves fewer failed tasks
+                 than without), but the warm start taught it to copy: with the correction it
+                 solves every held-out math-linear / unit-conversion task (`agents.sft.teacher_signal`).
+                 This pass compares the losses when the self-teacher really knows more.
 
 Held-out accuracy (avg@k on eval seeds, `agents.config.EVAL_SEED_BASE`) is measured every
 few steps. Output: benchmarks/results/learning_efficiency.json, a PNG (mean and min-max
 over seeds, one line per algorithm, one panel per pass), and a printed table: final
-accuracy per algorithm and the rollouts each needs to reach GRPO's final accuracy.
+accuracy per algorithm and the rollouts each needs to reach GRPO's final accuracy (the
+first evaluation from which the seed-mean curve stays at or above it; "never" otherwise).
 
     python benchmarks/learning_efficiency.py --quick   # < 10 min on 2 cores
     python benchmarks/learning_efficiency.py           # < 60 min on 2 cores
@@ -22,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -32,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from distil_envs.files import atomic_write_json  # noqa: E402
 
 ALGOS = ("distil", "ce_local", "sdpo", "opsd", "grpo")
 # Ablations of DistIL run beside the five (name -> TrainConfig overrides); the paper leaves these open.
@@ -60,7 +68,8 @@ def run_one(job: dict) -> dict:
         shutil.rmtree(out)
     overrides = VARIANTS.get(job["algo"], {"algo": job["algo"]})
     cfg = TrainConfig(envs=job["envs"], model=job["model"], teacher=job["teacher"],
-                      feedback="correction" if job["algo"] == "opsd" else "diagnostic", seed=job["seed"],
+                      feedback="correction" if job["algo"] == "opsd" or job["pass"] == "correction" else "diagnostic",
+                      seed=job["seed"],
                       out_dir=str(out), progress=False, checkpoint_every=0, lr=job["lr"], **overrides,
                       **job["settings"])
     t0 = time.perf_counter()
@@ -75,7 +84,7 @@ def read_run(pass_name: str, algo: str, seed: int, out: Path, seconds: float | N
     per_env = {k: v for k, v in rows[-1].items() if k.startswith("eval/distil/")}
     reward = [r["rollout/reward"] for r in rows if "rollout/reward" in r]
     return {"pass": pass_name, "algo": algo, "seed": seed, "curve": curve, "final_per_env": per_env,
-            "train_reward": reward, "seconds": seconds if seconds is not None else float("nan")}
+            "train_reward": reward, "seconds": seconds}
 
 
 def summarize(results: list[dict]) -> dict:
@@ -93,14 +102,29 @@ def summarize(results: list[dict]) -> dict:
             block[algo] = {"rollouts": xs, "mean": ys.mean(0).tolist(), "min": ys.min(0).tolist(),
                            "max": ys.max(0).tolist(), "final_mean": float(ys[:, -1].mean()),
                            "final_std": float(ys[:, -1].std()), "start_mean": float(ys[:, 0].mean()),
-                           "seeds": len(runs), "seconds": float(np.mean([r["seconds"] for r in runs]))}
+                           "seeds": len(runs), "seconds": _mean_or_none([r["seconds"] for r in runs])}
         if "grpo" in block:
             target = block["grpo"]["final_mean"]
             for algo, b in block.items():
-                reach = [x for x, y in zip(b["rollouts"], b["mean"]) if y >= target and x > 0]
-                b["rollouts_to_grpo_final"] = reach[0] if reach else None
+                b["rollouts_to_grpo_final"] = rollouts_to_reach(b["rollouts"], b["mean"], target)
         summary[pass_name] = block
     return summary
+
+
+def rollouts_to_reach(rollouts: list[int], curve: list[float], target: float) -> int | None:
+    """The first x > 0 from which `curve` stays >= target to the end (a one-off bump does not count)."""
+    reach = None
+    for x, y in zip(rollouts, curve):
+        if y < target - 1e-12:
+            reach = None
+        elif reach is None and x > 0:
+            reach = x
+    return reach
+
+
+def _mean_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 def plot(summary: dict, path: Path) -> None:
@@ -135,7 +159,9 @@ def main() -> None:
     parser.add_argument("--ablations", action="store_true", help=f"also run {', '.join(VARIANTS)}")
     parser.add_argument("--from-runs", action="store_true",
                         help="do not train: summarise the run directories a previous invocation left")
-    parser.add_argument("--passes", default="self,oracle", help="comma-separated: self, oracle")
+    parser.add_argument("--passes", default="self,oracle,correction", help="comma-separated: self, oracle, correction")
+    parser.add_argument("--output", type=Path, default=RESULTS / "learning_efficiency.json",
+                        help="summary JSON (the PNG is written beside it)")
     args = parser.parse_args()
 
     from agents.sft import WARM_START_ENVS, SFTConfig, warm_start
@@ -147,7 +173,7 @@ def main() -> None:
     t0 = time.perf_counter()
     model = str(warm_start(SFTConfig(), log=lambda line: print(line, flush=True)))
     print(f"warm-started model: {model} ({time.perf_counter() - t0:.0f}s)", flush=True)
-    runs_dir = RESULTS / "learning_efficiency_runs"
+    runs_dir = args.output.parent / f"{args.output.stem}_runs"  # default: results/learning_efficiency_runs
     jobs = []
     names = (*ALGOS, *VARIANTS) if args.ablations else ALGOS
     for pass_name in args.passes.split(","):
@@ -184,12 +210,9 @@ def main() -> None:
            "envs": list(WARM_START_ENVS), "rollouts_per_step": settings["prompts_per_step"] *
            settings["samples_per_prompt"], "summary": summary, "runs": results,
            "wall_s": time.perf_counter() - t0}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "learning_efficiency.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    os.replace(tmp, path)
-    plot(summary, RESULTS / "learning_efficiency.png")
+    path = args.output
+    atomic_write_json(path, out)
+    plot(summary, path.with_suffix(".png"))
     print(f"\n{'pass':>6} {'algo':>10} {'seeds':>5} {'start':>6} {'final (mean ± std)':>18} "
           f"{'rollouts to GRPO final':>24}")
     for pass_name, block in summary.items():
@@ -197,7 +220,7 @@ def main() -> None:
             reach = b.get("rollouts_to_grpo_final")
             print(f"{pass_name:>6} {algo:>10} {b['seeds']:>5} {b['start_mean']:6.3f} {b['final_mean']:10.3f} ± "
                   f"{b['final_std']:.3f} {'never' if reach is None else reach:>24}")
-    print(f"\nwrote {path} and {RESULTS / 'learning_efficiency.png'} in {out['wall_s'] / 60:.1f} min")
+    print(f"\nwrote {path} and {path.with_suffix('.png')} in {out['wall_s'] / 60:.1f} min")
 
 
 if __name__ == "__main__":
