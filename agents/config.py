@@ -51,8 +51,9 @@ class TrainConfig:
     teacher: str = field(default="self", metadata=_help(
         "expert: 'self' (student with feedback in context), 'oracle' (from the correction), 'model:PATH'"))
     teacher_weights: str = field(default="auto", metadata=_help(
-        "self-teacher weights: current | ema | frozen | trust_region; auto = ema for sdpo, frozen for opsd, "
-        "current otherwise"))
+        "self-teacher weights: current | ema | frozen | trust_region; auto = frozen for opsd (its paper), "
+        "ema for distil, ce_local and sdpo (one teacher for the three; ema beat current for distil in "
+        "benchmarks/learning_efficiency.py)"))
     ema_rate: float = field(default=0.05, metadata=_help("EMA / trust-region mixing rate of the teacher per step"))
     teacher_top_k: int = field(default=20, metadata=_help("teacher entries kept per position (plus a tail bucket)"))
     feedback: str = field(default="diagnostic", metadata=_help(
@@ -112,7 +113,7 @@ class TrainConfig:
         """A copy with `auto` values replaced by what they mean for this algo and device."""
         weights = self.teacher_weights
         if weights == "auto":
-            weights = {"sdpo": "ema", "opsd": "frozen"}.get(self.algo, "current")
+            weights = {"opsd": "frozen", "grpo": "current"}.get(self.algo, "ema")  # grpo has no teacher
         chunked = self.chunked_loss
         if chunked == "auto":
             chunked = "on" if self.device.startswith("cuda") else "off"

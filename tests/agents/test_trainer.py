@@ -161,4 +161,5 @@ def test_config_from_toml_and_cli_options(tmp_path):
     assert (cfg.algo, cfg.steps, cfg.lr, cfg.teacher_weights) == ("grpo", 3, 0.001, "current")
     with pytest.raises(ValueError, match="did you mean 'steps'"):
         TrainConfig.from_dict({"stepz": 3})
-    assert TrainConfig(algo="sdpo").resolved().teacher_weights == "ema"
+    assert [TrainConfig(algo=a).resolved().teacher_weights for a in ("distil", "ce_local", "sdpo", "opsd")] == \
+        ["ema", "ema", "ema", "frozen"]
