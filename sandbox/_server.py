@@ -340,7 +340,10 @@ def supervise(req, lim, workdir, stdin_path):
     memory = tail.startswith("MemoryError") or (exit_code == -signal.SIGKILL and not timed_out and not truncated
                                                 and "Cannot allocate memory" in stderr)
     cpu = usage.ru_utime + usage.ru_stime
-    if exit_code in (-signal.SIGXCPU, -signal.SIGKILL) and cpu >= max(1, int(lim["cpu_s"] + 0.999)) - 0.05:
+    # SIGXCPU is only sent at the CPU soft limit, whatever rusage reports (under load the waited
+    # child's rusage can miss part of a killed grandchild's time); SIGKILL has other causes.
+    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL
+                                        and cpu >= max(1, int(lim["cpu_s"] + 0.999)) - 0.05):
         timed_out = True
     return {"exit_code": exit_code, "stdout": bufs[out_r].decode("utf-8", "replace"), "stderr": stderr,
             "timed_out": timed_out, "memory_exceeded": memory, "output_truncated": truncated,
