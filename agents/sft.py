@@ -165,8 +165,8 @@ def teacher_signal(policy: Any, env_id: str, *, tasks: int = 32, difficulty: int
     For each task: the mean per-token log-probability of the reference completion (EOS
     included) under the student (prompt only) and under the teacher (the `ContextBuilder`
     context with `signal`: "correction" = correction-level feedback + the correction,
-    "sibling" = the reference as a successful sibling); with `generate`, the greedy solve
-    rate of each.
+    "sibling" = the reference as a successful sibling, "feedback" = the diagnostic feedback on
+    the env's wrong completion, no reference); with `generate`, the greedy solve rate of each.
     """
     from agents.config import EVAL_SEED_BASE
     from agents.context import ContextBuilder
@@ -175,6 +175,7 @@ def teacher_signal(policy: Any, env_id: str, *, tasks: int = 32, difficulty: int
     from agents.config import TrainConfig
 
     env = make_envs(TrainConfig(envs=[env_id], difficulty=difficulty, feedback="correction"))[env_id]
+    diagnostic = make_envs(TrainConfig(envs=[env_id], difficulty=difficulty, feedback="diagnostic"))[env_id]
     builder, tok = ContextBuilder(), policy.tokenizer
     base = EVAL_SEED_BASE if seed_base is None else seed_base
     items, student_ctx, teacher_ctx, teacher_turns, targets = [], [], [], [], []
@@ -187,8 +188,10 @@ def teacher_signal(policy: Any, env_id: str, *, tasks: int = 32, difficulty: int
                      "correction": task.correction}
         elif signal == "sibling":
             texts = {"sibling": reference}
+        elif signal == "feedback":
+            texts = {"feedback": diagnostic.evaluate(env.wrong_completion(task), task).message}
         else:
-            raise ValueError(f"signal={signal!r}: use 'correction' or 'sibling'")
+            raise ValueError(f"signal={signal!r}: use 'correction', 'sibling' or 'feedback'")
         turn = builder.render(task.prompt, texts)
         items.append(task)
         teacher_turns.append(turn)

@@ -78,3 +78,18 @@ def test_teacher_with_the_correction_beats_the_student_after_a_short_sft(tmp_pat
     # Before SFT the two are the same random model: the gap is what SFT taught.
     untrained = teacher_signal(HFPolicy.from_pretrained("tiny"), ENV, tasks=24, generate=False)
     assert abs(untrained["teacher_logprob"] - untrained["student_logprob"]) < 0.5, untrained
+
+
+def test_teacher_signal_with_feedback_alone_gives_no_reference(tiny_policy, monkeypatch):
+    from agents.context import ContextBuilder
+
+    rendered = []
+    original = ContextBuilder.render
+    monkeypatch.setattr(ContextBuilder, "render", lambda self, prompt, texts: rendered.append(texts)
+                        or original(self, prompt, texts))
+    probe = teacher_signal(tiny_policy, ENV, tasks=3, signal="feedback", generate=False)
+    assert set(probe) == {"student_logprob", "teacher_logprob"}
+    assert [set(t) for t in rendered] == [{"feedback"}] * 3
+    assert all(t["feedback"].strip() and "\\boxed" not in t["feedback"] for t in rendered)
+    with pytest.raises(ValueError, match="'feedback'"):
+        teacher_signal(tiny_policy, ENV, tasks=1, signal="hint")
