@@ -23,6 +23,8 @@ first evaluation from which the seed-mean curve stays at or above it; "never" ot
 
     python benchmarks/learning_efficiency.py --quick   # < 10 min on 2 cores
     python benchmarks/learning_efficiency.py           # < 60 min on 2 cores
+    python benchmarks/learning_efficiency.py --algos "" --ablations distil_frozen,distil_current
+                                                       # teacher-update ablations only
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ from distil_envs.files import atomic_write_json  # noqa: E402
 ALGOS = ("distil", "ce_local", "sdpo", "opsd", "grpo")
 # Ablations of DistIL run beside the five (name -> TrainConfig overrides); the paper leaves these open.
 VARIANTS = {"distil_kl": dict(algo="distil", cost="kl"),
-            "distil_len": dict(algo="distil", normalize_cost_to_go="length")}
+            "distil_len": dict(algo="distil", normalize_cost_to_go="length"),
+            "distil_current": dict(algo="distil", teacher_weights="current"),
+            "distil_frozen": dict(algo="distil", teacher_weights="frozen")}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 SETTINGS = {
@@ -156,13 +160,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per algorithm (default 3)")
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel (one torch thread each)")
     parser.add_argument("--lr", type=float, default=2e-4, help="learning rate of every run")
-    parser.add_argument("--ablations", action="store_true", help=f"also run {', '.join(VARIANTS)}")
+    parser.add_argument("--ablations", nargs="?", const=",".join(VARIANTS), default="",
+                        help=f"also run these DistIL variants, comma-separated (all when no value): "
+                             f"{', '.join(VARIANTS)}")
+    parser.add_argument("--algos", default=",".join(ALGOS), help="comma-separated subset of the five algorithms")
     parser.add_argument("--from-runs", action="store_true",
                         help="do not train: summarise the run directories a previous invocation left")
     parser.add_argument("--passes", default="self,oracle,correction", help="comma-separated: self, oracle, correction")
     parser.add_argument("--output", type=Path, default=RESULTS / "learning_efficiency.json",
                         help="summary JSON (the PNG is written beside it)")
     args = parser.parse_args()
+
+    names = [n for n in (args.algos + "," + args.ablations).split(",") if n]
+    unknown = sorted(set(names) - set(ALGOS) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown algorithm or variant {unknown}; use {', '.join((*ALGOS, *VARIANTS))}")
 
     from agents.sft import WARM_START_ENVS, SFTConfig, warm_start
 
@@ -175,7 +187,6 @@ def main() -> None:
     print(f"warm-started model: {model} ({time.perf_counter() - t0:.0f}s)", flush=True)
     runs_dir = args.output.parent / f"{args.output.stem}_runs"  # default: results/learning_efficiency_runs
     jobs = []
-    names = (*ALGOS, *VARIANTS) if args.ablations else ALGOS
     for pass_name in args.passes.split(","):
         for algo in names:
             if algo == "grpo" and pass_name != "self":
